@@ -1,0 +1,5 @@
+"""Shared fixtures are modules in tests/support/, registered here."""
+
+pytest_plugins = [
+    "tests.support.db",
+]
