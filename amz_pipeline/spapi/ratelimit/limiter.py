@@ -1,0 +1,127 @@
+"""Proactive rate limiting: every call waits for a token from each bucket that governs it.
+
+Buckets (keys in the store):
+- `seller/<seller>/<region>/<operation>` - the per seller-application usage plan; its rate follows each response's
+  `x-amzn-RateLimit-Limit` (Amazon may grant a seller more than the default);
+- `app/<client id>/<operation>` - the per-application cap across all sellers (`limits.json`), or
+  `app/<client id>/validation_preview` for put/patch previews;
+- `seller/<seller>/<region>/feed/<feedType>` - a feed type's own submission limit (JSON_LISTINGS_FEED).
+
+Each bucket holds `burst - headroom` tokens: the server counts a request when it arrives, we count it when we send it,
+and a token of slack absorbs the jitter in between. Sellers never share a bucket, so one seller's wait never delays
+another. The store is in-process (`MemoryBucketStore`) or shared through the database (`DatabaseBucketStore`).
+
+No library fits: pyrate-limiter counts windows (no refilling bucket with burst), aiolimiter and token-bucket keep a fixed
+rate and memory only, `limits` has no SQL storage; ours is the arithmetic in `bucket.py` plus the two stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from amz_pipeline.spapi.ratelimit import plans
+from amz_pipeline.spapi.ratelimit.memory import MemoryBucketStore
+from amz_pipeline.spapi.ratelimit.plans import Plan
+
+
+class BucketStore(Protocol):
+    def reserve(self, key: str, plan: Plan) -> float: ...
+    def set_rate(self, key: str, plan: Plan, rate: float) -> None: ...
+    def drain(self, key: str, plan: Plan) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class CallScope:
+    """Who makes a call and which operation: what selects its buckets."""
+
+    seller_id: str
+    region: str
+    application_id: str
+    operation: str
+    preview: bool = False
+    feed_type: str | None = None
+
+
+class RateLimiter:
+    def __init__(self, store: BucketStore | None = None, *, headroom: float = 1.0, workers: int = 8) -> None:
+        self.store: BucketStore = store or MemoryBucketStore()
+        self.headroom = headroom
+        self._blocking = not isinstance(self.store, MemoryBucketStore)
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="spapi-limiter") if self._blocking else None
+        self._rates: dict[str, float] = {}
+
+    def _plan(self, plan: Plan | None) -> Plan | None:
+        if plan is None:
+            return None
+        return Plan(plan.rate, max(1.0, plan.burst - self.headroom))
+
+    def seller_key(self, scope: CallScope) -> str:
+        return f"seller/{scope.seller_id}/{scope.region}/{scope.operation}"
+
+    def buckets(self, scope: CallScope) -> list[tuple[str, Plan]]:
+        """The (key, plan) pairs governing a call, seller bucket first."""
+        result = []
+        seller = self._plan(plans.operation_plan(scope.operation))
+        if seller is not None:
+            result.append((self.seller_key(scope), seller))
+        app = self._plan(plans.application_plan(scope.operation, preview=scope.preview))
+        if app is not None:
+            suffix = "validation_preview" if scope.preview and scope.operation in ("putListingsItem", "patchListingsItem") \
+                else scope.operation
+            result.append((f"app/{scope.application_id}/{suffix}", app))
+        if scope.feed_type:
+            feed = plans.feed_submission_plan(scope.feed_type)
+            if feed is not None:
+                result.append((f"seller/{scope.seller_id}/{scope.region}/feed/{scope.feed_type}", feed))
+        return result
+
+    async def _run(self, fn, *args):
+        if self._executor is None:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def acquire(self, scope: CallScope) -> float:
+        """Wait for a token from every bucket of the call, one after the other; returns the seconds waited."""
+        waited = 0.0
+        for key, plan in self.buckets(scope):
+            wait = await self._run(self.store.reserve, key, plan)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                waited += wait
+        return waited
+
+    async def observe(self, scope: CallScope, rate_limit: float | None) -> None:
+        """Adopt the rate Amazon reports for this seller and operation (`x-amzn-RateLimit-Limit`)."""
+        if rate_limit is None or rate_limit <= 0:
+            return
+        key = self.seller_key(scope)
+        if self._rates.get(key) == rate_limit:
+            return
+        plan = self._plan(plans.operation_plan(scope.operation))
+        if plan is None:
+            return
+        self._rates[key] = rate_limit
+        await self._run(self.store.set_rate, key, plan, rate_limit)
+
+    async def throttled(self, scope: CallScope) -> None:
+        """A 429 came back: the server's bucket is empty, so empty ours (later callers wait a token interval)."""
+        plan = self._plan(plans.operation_plan(scope.operation))
+        if plan is not None:
+            await self._run(self.store.drain, self.seller_key(scope), plan)
+
+    def token_interval(self, scope: CallScope) -> float:
+        """Seconds one token takes to refill for this seller and operation (the least wait after a 429)."""
+        rate = self._rates.get(self.seller_key(scope))
+        if rate is None:
+            plan = plans.operation_plan(scope.operation)
+            rate = plan.rate if plan else None
+        return 1.0 / rate if rate else 0.0
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+        self.store.close()

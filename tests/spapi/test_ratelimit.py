@@ -1,0 +1,150 @@
+"""Token buckets: arithmetic, plans read from the data files, isolation, and the database store across processes."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+
+import pytest
+
+import schemas
+from amz_pipeline.spapi.ratelimit import (
+    CallScope,
+    DatabaseBucketStore,
+    MemoryBucketStore,
+    Plan,
+    RateLimiter,
+    plans,
+)
+from amz_pipeline.spapi.ratelimit.bucket import BucketState
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bucket_reserves_then_queues_by_rate():
+    b = BucketState(tokens=2, rate=4, burst=2, updated_at=0)
+    assert b.reserve(0, 4) == [0, 0, 0.25, 0.5]
+    b.refill(1.0)  # debt of 2 repaid, 2 more tokens, capped at burst
+    assert b.tokens == pytest.approx(2.0)
+    b.drain(1.0)
+    assert b.tokens == 0 and b.reserve(1.0) == [1.25]
+
+
+def test_rate_change_counts_past_time_at_old_rate():
+    b = BucketState(tokens=0, rate=1, burst=10, updated_at=0)
+    b.set_rate(2.0, 5)  # 2 s at 1/s
+    assert b.tokens == pytest.approx(2.0)
+    b.refill(3.0)  # 1 s at 5/s
+    assert b.tokens == pytest.approx(7.0)
+
+
+def test_plans_come_from_the_data_files():
+    usage = schemas.load_json("spapi/usage_plans.json")["operations"]
+    limits = schemas.load_json("spapi/limits.json")
+    for op in ("patchListingsItem", "createFeed", "getFeed"):
+        assert plans.operation_plan(op) == Plan(usage[op]["rate"], usage[op]["burst"])
+    assert plans.application_plan("patchListingsItem").rate == limits["per_application"]["patchListingsItem"]["rate"]
+    assert plans.application_plan("patchListingsItem", preview=True).rate == limits["validation_preview"]["rate"]
+    feed = limits["feed_types"]["JSON_LISTINGS_FEED"]
+    assert plans.feed_submission_plan("JSON_LISTINGS_FEED") == Plan(
+        feed["submissions_per_window"] / feed["window_seconds"], feed["submissions_per_window"])
+
+
+def test_limiter_keys_and_headroom():
+    limiter = RateLimiter(MemoryBucketStore(), headroom=1)
+    scope = CallScope("S1", "NA", "app1", "patchListingsItem")
+    keys = dict(limiter.buckets(scope))
+    burst = schemas.load_json("spapi/usage_plans.json")["operations"]["patchListingsItem"]["burst"]
+    assert keys["seller/S1/NA/patchListingsItem"].burst == burst - 1
+    assert "app/app1/patchListingsItem" in keys
+    preview = dict(limiter.buckets(CallScope("S1", "NA", "app1", "patchListingsItem", preview=True)))
+    assert "app/app1/validation_preview" in preview
+    feed = dict(limiter.buckets(CallScope("S1", "NA", "app1", "createFeed", feed_type="JSON_LISTINGS_FEED")))
+    assert "seller/S1/NA/feed/JSON_LISTINGS_FEED" in feed
+
+
+async def test_throttled_seller_does_not_block_another():
+    clock = FakeClock()
+    limiter = RateLimiter(MemoryBucketStore(clock), headroom=0)
+    a = CallScope("A", "NA", "app", "patchListingsItem")
+    b = CallScope("B", "NA", "app", "patchListingsItem")
+    await limiter.throttled(a)
+    rate = plans.operation_plan("patchListingsItem").rate
+    assert limiter.store.reserve(limiter.seller_key(a), Plan(rate, 5)) == pytest.approx(1 / rate)
+    assert limiter.store.reserve(limiter.seller_key(b), Plan(rate, 5)) == 0
+
+
+async def test_observed_rate_limit_header_raises_the_rate():
+    clock = FakeClock()
+    limiter = RateLimiter(MemoryBucketStore(clock), headroom=0)
+    scope = CallScope("A", "NA", "app", "getFeed")
+    key = limiter.seller_key(scope)
+    plan = dict(limiter.buckets(scope))[key]
+    for _ in range(int(plan.burst)):
+        limiter.store.reserve(key, plan)
+    await limiter.observe(scope, 20.0)
+    assert limiter.store.state(key).rate == 20.0
+    assert limiter.store.reserve(key, plan) == pytest.approx(1 / 20)
+    assert limiter.token_interval(scope) == pytest.approx(1 / 20)
+
+
+async def test_acquire_paces_callers_at_the_rate():
+    limiter = RateLimiter(MemoryBucketStore(), headroom=0)
+    scope = CallScope("P", "NA", "app", "getFeed")  # 2/s, burst 15 in the models
+    await limiter.observe(scope, 40.0)
+    key, plan = limiter.buckets(scope)[0]
+    start = time.monotonic()
+    await asyncio.gather(*(limiter.acquire(scope) for _ in range(int(plan.burst) + 20)))
+    assert time.monotonic() - start == pytest.approx(20 / 40, abs=0.15)
+
+
+def _grant_times(url: str, key: str, count: int, out) -> None:
+    store = DatabaseBucketStore(url, lease_seconds=0.1)
+    times = []
+    for _ in range(count):
+        wait = store.reserve(key, Plan(rate=40, burst=5))
+        if wait > 0:
+            time.sleep(wait)
+        times.append(time.time())
+    store.close()
+    out.put(times)
+
+
+@pytest.mark.slow
+def test_database_bucket_shared_by_two_processes_never_exceeds_the_plan(db_url):
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_grant_times, args=(db_url, "seller/X/NA/op", 40, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    times = sorted(out.get(timeout=60) + out.get(timeout=60))
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert len(times) == 80
+    # Every window [t_i, t_j] holds at most burst + rate * (t_j - t_i) grants (plus scheduling slack).
+    worst = max(j - i + 1 - (5 + 40 * (times[j] - times[i])) for i in range(80) for j in range(i, 80))
+    assert worst <= 1.0
+    # ... and the pair achieves the shared rate, not less.
+    assert (80 - 5) / 40 - 0.1 <= times[-1] - times[0] <= (80 - 5) / 40 + 1.0
+
+
+def test_database_store_leases_in_batches_for_fast_buckets(db_url):
+    store = DatabaseBucketStore(db_url, lease_seconds=0.1)
+    try:
+        waits = [store.reserve("app/A/op", Plan(rate=500, burst=500)) for _ in range(100)]
+        assert max(waits) == 0
+        assert store.transactions == 2  # 50 tokens per lease (0.1 s at 500/s)
+        store.set_rate("app/A/op", Plan(500, 500), 250)
+        assert store.state("app/A/op").rate == 250
+        store.drain("app/A/op", Plan(500, 500))
+        assert store.state("app/A/op").tokens <= 0
+    finally:
+        store.close()
