@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import click
 
-from amz_pipeline.settings import PROFILES, SettingsError
+from amz_pipeline.settings import PROFILES, Settings, SettingsError
 
 from .env import ENV_FIELDS
 from .envelope import LocalKey
@@ -45,11 +45,12 @@ def command() -> None:
 def put(seller: str, region: str, profile: str | None, backend: str | None) -> None:
     """Store a seller's LWA credentials, read from AMZ_LWA_CLIENT_ID, AMZ_LWA_CLIENT_SECRET and AMZ_REFRESH_TOKEN
     or, when unset, prompted for (secret and token hidden)."""
-    if backend is None:
-        backend = os.environ.get("AMZ_SECRETS_BACKEND") if os.environ.get("AMZ_SECRETS_BACKEND") in ("db", "aws") else "db"
+    env_backend = os.environ.get("AMZ_SECRETS_BACKEND")
+    backend = backend or (env_backend if env_backend in ("db", "aws") else "db")
     with _user_errors():
+        profile = profile or Settings.from_env().profile
+        name = secret_name(profile, seller, region)
         store = secret_store_from_env(backend=backend, profile=profile)
-        name = secret_name(store.profile, seller, region)
         value = {
             field: os.environ.get(var) or click.prompt(f"{field} ({var})", hide_input=field != "client_id")
             for field, var in ENV_FIELDS.items()

@@ -1,0 +1,88 @@
+"""`amz-pipeline secrets` as an operator uses it: values from the environment or a prompt, never echoed."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from amz_pipeline.spapi.secrets import LocalKey, secret_store_from_env
+from amz_pipeline.spapi.secrets.cli import command
+from tests.spapi.secrets.conftest import create_secrets_table
+from tests.spapi.secrets.secret_data import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CREDENTIALS,
+    REFRESH_TOKEN,
+    SECRET_STRINGS,
+)
+
+
+@pytest.fixture
+def db_env(tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = sa.create_engine(url)
+    create_secrets_table(engine)
+    engine.dispose()
+    env = {"AMZ_DATABASE_URL": url, "AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_PROFILE": "stage"}
+    for var in ("AMZ_SECRETS_BACKEND", "AMZ_LWA_CLIENT_ID", "AMZ_LWA_CLIENT_SECRET", "AMZ_REFRESH_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    return env
+
+
+def assert_quiet(output: str) -> None:
+    for secret in SECRET_STRINGS:
+        assert secret not in output
+
+
+def test_put_from_environment_then_list(db_env, monkeypatch):
+    monkeypatch.setenv("AMZ_LWA_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("AMZ_LWA_CLIENT_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("AMZ_REFRESH_TOKEN", REFRESH_TOKEN)
+    result = CliRunner().invoke(command, ["put", "--seller", "A1SELLER", "--region", "eu", "--backend", "db"])
+    assert result.exit_code == 0, result.output
+    assert "stored amz/stage/A1SELLER/EU" in result.output
+    assert_quiet(result.output)
+    listed = CliRunner().invoke(command, ["list", "--backend", "db"])
+    assert listed.exit_code == 0 and listed.output.split() == ["amz/stage/A1SELLER/EU"]
+    assert secret_store_from_env(db_env, backend="db").get("amz/stage/A1SELLER/EU") == CREDENTIALS
+
+
+def test_put_prompts_for_missing_values(db_env):
+    answers = f"{CLIENT_ID}\n{CLIENT_SECRET}\n{REFRESH_TOKEN}\n"
+    result = CliRunner().invoke(
+        command, ["put", "--seller", "A1SELLER", "--region", "NA", "--profile", "prod"], input=answers
+    )
+    assert result.exit_code == 0, result.output
+    assert_quiet(result.output)  # hidden input is not echoed
+    store = secret_store_from_env(db_env, backend="db", profile="prod")
+    assert store.get("amz/prod/A1SELLER/NA") == CREDENTIALS
+
+
+def test_clear_errors(db_env, monkeypatch):
+    monkeypatch.delenv("AMZ_SECRETS_KEY")
+    result = CliRunner().invoke(command, ["list", "--backend", "db"])
+    assert result.exit_code == 1 and "AMZ_SECRETS_KEY" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(command, ["put", "--seller", "A1", "--region", "SA"])
+    assert result.exit_code == 2 and "'SA' is not one of" in result.output
+    result = CliRunner().invoke(command, ["put", "--seller", "bad/seller", "--region", "NA"], input="a\nb\nc\n")
+    assert result.exit_code == 1 and "invalid seller id" in result.output
+
+
+def test_put_to_secrets_manager(aws_env, monkeypatch):
+    for var, value in {"AMZ_LWA_CLIENT_ID": CLIENT_ID, "AMZ_LWA_CLIENT_SECRET": CLIENT_SECRET,
+                       "AMZ_REFRESH_TOKEN": REFRESH_TOKEN, "AMZ_PROFILE": "prod"}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AMZ_SECRETS_KMS_KEY_ID", raising=False)
+    result = CliRunner().invoke(command, ["put", "--seller", "A1SELLER", "--region", "FE", "--backend", "aws"])
+    assert result.exit_code == 0, result.output
+    listed = CliRunner().invoke(command, ["list", "--backend", "aws"])
+    assert listed.output.split() == ["amz/prod/A1SELLER/FE"]
+
+
+def test_generate_key_makes_a_usable_key():
+    result = CliRunner().invoke(command, ["generate-key"])
+    assert LocalKey.from_base64(result.output).key_id.startswith("local:")
