@@ -1,0 +1,15 @@
+"""The one `Definitions` of the code location (workspace.yaml: python_module assets.definitions)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from . import catalog, checks, jobs
+from .resources_config import default_resources
+
+defs = dg.Definitions(
+    assets=[catalog.raw_catalog, catalog.validated_catalog, catalog.listing_changes],
+    asset_checks=[checks.schema_validity, checks.reject_rate],
+    jobs=[jobs.catalog_draft_job],
+    resources=default_resources(),
+)

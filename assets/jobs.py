@@ -1,0 +1,20 @@
+"""Jobs. Publishing jobs run with Dagster run retries off (`dagster/max_retries: 0`): the publishing queue owns job
+retries and the client owns call retries, so retries never multiply (DEVELOPERS.md, "Retry ownership")."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from .partitions import seller_marketplace
+
+NO_RUN_RETRIES = {"dagster/max_retries": "0"}
+
+CATALOG_DRAFT = dg.AssetSelection.assets("raw_catalog", "validated_catalog", "catalog_rejects", "listing_changes")
+
+catalog_draft_job = dg.define_asset_job(
+    "catalog_draft_job",
+    selection=CATALOG_DRAFT,
+    partitions_def=seller_marketplace,
+    executor_def=dg.in_process_executor,
+    description="Validate a dropped file without publishing (a draft); publish later by materializing publish_queue.",
+)

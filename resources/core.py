@@ -1,0 +1,79 @@
+"""Thin adapter from the Dagster layer to the domain core.
+
+Assets call these functions, never the core's modules directly, so that (a) one file records exactly which core
+interfaces the orchestration depends on, and (b) a core piece that has not landed yet fails with one clear message
+(`CoreUnavailable`) instead of an ImportError deep inside a run. Every function here is a pass-through; the logic lives
+in `amz_pipeline`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+
+class CoreUnavailable(RuntimeError):
+    """The core module a step needs is not installed in this checkout yet."""
+
+
+def _attr(module: str, name: str, feature: str) -> Any:
+    try:
+        mod = importlib.import_module(module)
+        return getattr(mod, name)
+    except (ImportError, AttributeError) as exc:
+        raise CoreUnavailable(f"{feature} is not available: {module}.{name} is missing ({exc})") from None
+
+
+def available(feature: str) -> bool:
+    """Whether the core pieces behind `feature` (a key of FEATURES) can be imported."""
+    try:
+        for module, name in FEATURES[feature]:
+            _attr(module, name, feature)
+    except CoreUnavailable:
+        return False
+    return True
+
+
+FEATURES: dict[str, list[tuple[str, str]]] = {
+    "read": [("amz_pipeline.catalog.readers", "read_catalog")],
+    "ingest": [("amz_pipeline.catalog.ingest", "ingest")],
+    "delta": [("amz_pipeline.catalog.delta", "compute_delta")],
+    "client": [("amz_pipeline.spapi.client", "SPAPIClient")],
+    "publish": [("amz_pipeline.publishing", "enqueue_changes")],
+}
+
+
+# --- catalog ---------------------------------------------------------------------------------------------------------
+
+def read_catalog(path: Path) -> pl.DataFrame:
+    """The file as text columns under canonical names plus `row` (raises CatalogReadError with the reason)."""
+    return _attr("amz_pipeline.catalog.readers", "read_catalog", "reading catalogs")(path)
+
+
+def catalog_read_error() -> type[Exception]:
+    return _attr("amz_pipeline.catalog.errors", "CatalogReadError", "reading catalogs")
+
+
+def ingest(path: Path, *, seller_id: str, marketplace: str, full_catalog: bool) -> Any:
+    """`IngestResult(valid, rejects, counts)`: read → row schema → templates → product type → policy."""
+    fn = _attr("amz_pipeline.catalog.ingest", "ingest", "catalog ingestion and validation")
+    return fn(path, seller_id=seller_id, marketplace=marketplace, full_catalog=full_catalog)
+
+
+# --- SP-API client ---------------------------------------------------------------------------------------------------
+
+def make_client(
+    *, seller_id: str, region: str, credentials: dict[str, Any], base_url: str, lwa_token_url: str, sigv4: bool
+) -> Any:
+    cls = _attr("amz_pipeline.spapi.client", "SPAPIClient", "the SP-API client")
+    return cls(
+        seller_id=seller_id,
+        region=region,
+        credentials=credentials,
+        base_url=base_url,
+        lwa_token_url=lwa_token_url,
+        sigv4=sigv4,
+    )
