@@ -1,0 +1,332 @@
+"""Row-level contract of a normalised catalog batch, as pandera.polars models.
+
+Every catalog column arrives as text (see `amz_pipeline.catalog.readers`), normalised by
+`amz_pipeline.catalog.normalize` (trimmed, decimal commas resolved per marketplace, value aliases applied) and
+joined with its marketplace's facts in helper columns starting with `_` (`_currency`, `_currency_decimals`,
+`_region`). Each check is a native Polars expression (no per-row Python) named after the rule it enforces; the
+rule names and their messages are what a seller reads in the rejects file. A check passes on an absent value:
+"required" is its own rule.
+
+Validate EAGER frames: on a LazyFrame pandera runs only the schema-level checks unless the validation depth is
+raised (see STACK-NOTES).
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+MAX_SKU_LENGTH = 40
+MAX_TITLE_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 2000
+MAX_BULLET_LENGTH = 500
+MAX_HANDLING_DAYS = 30
+
+CONDITION_TYPES = (
+    "new_new", "new_open_box", "new_oem", "refurbished_refurbished", "used_like_new", "used_very_good",
+    "used_good", "used_acceptable", "collectible_like_new", "collectible_very_good", "collectible_good",
+    "collectible_acceptable", "club_club",
+)  # Listings Restrictions API `conditionType` enum (schemas/spapi/reference)
+FULFILLMENT_CHANNELS = ("DEFAULT", "AMAZON_NA", "AMAZON_EU", "AMAZON_FE")
+EXTERNAL_ID_TYPES = ("EAN", "UPC", "GTIN", "ISBN")
+OPERATIONS = ("update", "delete")
+
+MONEY_COLUMNS = (
+    "price", "list_price", "sale_price", "business_price", "minimum_seller_allowed_price",
+    "maximum_seller_allowed_price",
+)
+DIMENSION_COLUMNS = ("item_package_weight", "item_package_length", "item_package_width", "item_package_height")
+DATE_COLUMNS = ("sale_start_date", "sale_end_date", "restock_date")
+BULLET_COLUMNS = tuple(f"bullet_point_{i}" for i in range(1, 6))
+
+RULE_MESSAGES = {
+    "required": "a value is required",
+    "sku_length": f"SKU is longer than {MAX_SKU_LENGTH} characters",
+    "sku_control_characters": "SKU contains control characters (tabs, line breaks, ...)",
+    "product_type_required": "product_type is required (except for operation=delete)",
+    "product_type_format": "product_type must be an Amazon product type name such as SHIRT (letters, digits, _)",
+    "price_format": "not a number",
+    "price_not_positive": "must be greater than 0",
+    "price_decimals": "too many decimals for the marketplace's currency",
+    "currency_mismatch": "currency does not match the marketplace's currency",
+    "quantity_integer": "quantity must be a whole number ≥ 0",
+    "integer_format": "must be a whole number ≥ 0",
+    "handling_time_range": f"handling time must be a whole number of days from 0 to {MAX_HANDLING_DAYS}",
+    "condition_type_value": "unknown condition; use one of " + ", ".join(CONDITION_TYPES),
+    "fulfillment_channel_value": "unknown fulfillment channel; use DEFAULT (MFN) or AMAZON_NA/AMAZON_EU/AMAZON_FE (FBA)",
+    "external_id_type_value": "external_product_id_type must be one of " + ", ".join(EXTERNAL_ID_TYPES),
+    "external_id_format": "wrong length or characters for its type (UPC 12, EAN 8/13, GTIN 8/12/13/14, ISBN 10/13 digits)",
+    "external_id_check_digit": "check digit is wrong",
+    "asin_format": "an ASIN is 10 letters or digits",
+    "title_length": f"title is longer than {MAX_TITLE_LENGTH} characters",
+    "description_length": f"description is longer than {MAX_DESCRIPTION_LENGTH} characters",
+    "bullet_point_length": f"bullet point is longer than {MAX_BULLET_LENGTH} characters",
+    "date_format": "not a date (use YYYY-MM-DD)",
+    "sale_window": "sale_end_date is before sale_start_date",
+    "sale_price_above_price": "sale_price is higher than price",
+    "price_outside_allowed_range": "price is outside minimum/maximum_seller_allowed_price",
+    "dimension_format": "must be a number greater than 0",
+    "image_url_format": "must be an http(s) URL",
+    "boolean_value": "must be true or false (yes/no)",
+    "operation_value": "operation must be update or delete",
+    "country_code_format": "use a two-letter ISO country code such as CN or DE",
+    "attributes_json_not_object": "attributes_json must be one JSON object",
+    "unreadable_row": "the row could not be read",
+}
+# Rules whose failures are reported but do not reject the row.
+WARNING_RULES = {"fba_quantity_ignored": "FBA (AMAZON_*) SKUs take no merchant quantity; quantity is ignored"}
+
+_DECIMAL = r"^\d+(\.\d+)?$"
+_INTEGER = r"^\d+$"
+_DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+
+
+def _passes(data: PolarsData, condition: pl.Expr) -> pl.LazyFrame:
+    """True where the value is absent or satisfies `condition` (a null condition counts as a failure)."""
+    return data.lazyframe.select(pl.col(data.key).is_null() | condition.fill_null(False))
+
+
+def _number(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Float64, strict=False)
+
+
+def _iso_date(column: str) -> pl.Expr:
+    return pl.col(column).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def gtin_check_digit_ok(column: str) -> pl.Expr:
+    """GS1 mod-10 check digit of an 8/12/13/14-digit code, as an expression (left-pad to 14, weights 3,1,3,...)."""
+    padded = pl.col(column).str.zfill(14)
+    weighted = pl.sum_horizontal(
+        padded.str.slice(i, 1).cast(pl.Int32, strict=False) * (3 if i % 2 == 0 else 1) for i in range(13)
+    )
+    expected = (10 - weighted % 10) % 10
+    return expected == padded.str.slice(13, 1).cast(pl.Int32, strict=False)
+
+
+def isbn10_check_digit_ok(column: str) -> pl.Expr:
+    code = pl.col(column).str.to_uppercase()
+    total = pl.sum_horizontal(code.str.slice(i, 1).cast(pl.Int32, strict=False) * (10 - i) for i in range(9))
+    last = code.str.slice(9, 1)
+    last_value = pl.when(last == "X").then(10).otherwise(last.cast(pl.Int32, strict=False))
+    return (total + last_value) % 11 == 0
+
+
+class CatalogRow(pa.DataFrameModel):
+    """One normalised catalog row. Columns absent from a file are added as nulls before validation."""
+
+    row: int = pa.Field(nullable=False)
+    sku: str = pa.Field(nullable=False)
+    product_type: str | None = pa.Field(nullable=True)
+    operation: str | None = pa.Field(nullable=True)
+    item_name: str | None = pa.Field(nullable=True)
+    product_description: str | None = pa.Field(nullable=True)
+    bullet_point_1: str | None = pa.Field(nullable=True)
+    bullet_point_2: str | None = pa.Field(nullable=True)
+    bullet_point_3: str | None = pa.Field(nullable=True)
+    bullet_point_4: str | None = pa.Field(nullable=True)
+    bullet_point_5: str | None = pa.Field(nullable=True)
+    external_product_id: str | None = pa.Field(nullable=True)
+    external_product_id_type: str | None = pa.Field(nullable=True)
+    merchant_suggested_asin: str | None = pa.Field(nullable=True)
+    condition_type: str | None = pa.Field(nullable=True)
+    price: str | None = pa.Field(nullable=True)
+    list_price: str | None = pa.Field(nullable=True)
+    sale_price: str | None = pa.Field(nullable=True)
+    business_price: str | None = pa.Field(nullable=True)
+    minimum_seller_allowed_price: str | None = pa.Field(nullable=True)
+    maximum_seller_allowed_price: str | None = pa.Field(nullable=True)
+    currency: str | None = pa.Field(nullable=True)
+    sale_start_date: str | None = pa.Field(nullable=True)
+    sale_end_date: str | None = pa.Field(nullable=True)
+    restock_date: str | None = pa.Field(nullable=True)
+    quantity: str | None = pa.Field(nullable=True)
+    number_of_batteries: str | None = pa.Field(nullable=True)
+    handling_time: str | None = pa.Field(nullable=True)
+    fulfillment_channel: str | None = pa.Field(nullable=True)
+    batteries_required: str | None = pa.Field(nullable=True)
+    country_of_origin: str | None = pa.Field(nullable=True)
+    item_package_weight: str | None = pa.Field(nullable=True)
+    item_package_length: str | None = pa.Field(nullable=True)
+    item_package_width: str | None = pa.Field(nullable=True)
+    item_package_height: str | None = pa.Field(nullable=True)
+    main_image_url: str | None = pa.Field(nullable=True)
+    attributes_json: str | None = pa.Field(nullable=True)
+    read_error: str | None = pa.Field(nullable=True, alias="_read_error")
+    marketplace_currency: str | None = pa.Field(nullable=True, alias="_currency")
+    marketplace_currency_decimals: int | None = pa.Field(nullable=True, alias="_currency_decimals")
+
+    class Config:
+        strict = False  # product-type attribute columns and kept unknown columns pass through
+        coerce = False
+
+    # --- identity -------------------------------------------------------------------------------------------
+    @pa.check("sku", name="sku_length")
+    def _sku_length(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_SKU_LENGTH)
+
+    @pa.check("sku", name="sku_control_characters")
+    def _sku_control(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, ~pl.col(data.key).str.contains(r"[\x00-\x1f\x7f-\x9f]"))
+
+    @pa.check("product_type", name="product_type_required", ignore_na=False)
+    def _product_type_required(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            pl.col("product_type").is_not_null() | (pl.col("operation") == "delete").fill_null(False)
+        )
+
+    @pa.check("product_type", name="product_type_format")
+    def _product_type_format(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(r"^[A-Z][A-Z0-9_]*$"))
+
+    @pa.check("operation", name="operation_value")
+    def _operation(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_in(OPERATIONS))
+
+    @pa.check("_read_error", name="unreadable_row")
+    def _unreadable(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(data.key).is_null())
+
+    # --- text lengths ---------------------------------------------------------------------------------------
+    @pa.check("item_name", name="title_length")
+    def _title_length(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_TITLE_LENGTH)
+
+    @pa.check("product_description", name="description_length")
+    def _description_length(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_DESCRIPTION_LENGTH)
+
+    @pa.check(*BULLET_COLUMNS, name="bullet_point_length")
+    def _bullet_length(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_BULLET_LENGTH)
+
+    # --- money ----------------------------------------------------------------------------------------------
+    @pa.check(*MONEY_COLUMNS, name="price_format")
+    def _price_format(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(_DECIMAL))
+
+    @pa.check(*MONEY_COLUMNS, name="price_not_positive")
+    def _price_positive(cls, data: PolarsData) -> pl.LazyFrame:
+        number = _number(data.key)
+        return _passes(data, number.is_null() | (number > 0))
+
+    @pa.check(*MONEY_COLUMNS, name="price_decimals")
+    def _price_decimals(cls, data: PolarsData) -> pl.LazyFrame:
+        fraction = pl.col(data.key).str.extract(r"^\d+\.(\d*?)0*$", 1).str.len_chars().fill_null(0)
+        not_a_number = ~pl.col(data.key).str.contains(_DECIMAL)
+        return _passes(data, not_a_number | (fraction <= pl.col("_currency_decimals").fill_null(2)))
+
+    @pa.check("currency", name="currency_mismatch")
+    def _currency_matches(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col("_currency").is_null() | (pl.col(data.key) == pl.col("_currency")))
+
+    @pa.check("sale_price", name="sale_price_above_price")
+    def _sale_not_above_price(cls, data: PolarsData) -> pl.LazyFrame:
+        sale, price = _number("sale_price"), _number("price")
+        return _passes(data, sale.is_null() | price.is_null() | (sale <= price))
+
+    @pa.check("price", name="price_outside_allowed_range")
+    def _price_in_allowed_range(cls, data: PolarsData) -> pl.LazyFrame:
+        price = _number("price")
+        low, high = _number("minimum_seller_allowed_price"), _number("maximum_seller_allowed_price")
+        above_low = low.is_null() | price.is_null() | (price >= low)
+        below_high = high.is_null() | price.is_null() | (price <= high)
+        return _passes(data, above_low & below_high)
+
+    # --- quantities and numbers -----------------------------------------------------------------------------
+    @pa.check("quantity", name="quantity_integer")
+    def _quantity(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(_INTEGER))
+
+    @pa.check("number_of_batteries", name="integer_format")
+    def _integer(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(_INTEGER))
+
+    @pa.check("handling_time", name="handling_time_range")
+    def _handling_time(cls, data: PolarsData) -> pl.LazyFrame:
+        value = pl.col(data.key)
+        return _passes(data, value.str.contains(_INTEGER) & (_number(data.key) <= MAX_HANDLING_DAYS))
+
+    @pa.check(*DIMENSION_COLUMNS, name="dimension_format")
+    def _dimension(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(_DECIMAL) & (_number(data.key) > 0))
+
+    @pa.check("quantity", name="fba_quantity_ignored")
+    def _fba_quantity(cls, data: PolarsData) -> pl.LazyFrame:
+        fba = pl.col("fulfillment_channel").str.starts_with("AMAZON_").fill_null(False)
+        return _passes(data, ~fba)
+
+    # --- enumerations ---------------------------------------------------------------------------------------
+    @pa.check("condition_type", name="condition_type_value")
+    def _condition(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_in(CONDITION_TYPES))
+
+    @pa.check("fulfillment_channel", name="fulfillment_channel_value")
+    def _fulfillment_channel(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_in(FULFILLMENT_CHANNELS))
+
+    @pa.check("batteries_required", name="boolean_value")
+    def _boolean(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_in(("true", "false")))
+
+    @pa.check("country_of_origin", name="country_code_format")
+    def _country(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(r"^[A-Z]{2}$"))
+
+    # --- identifiers ----------------------------------------------------------------------------------------
+    @pa.check("external_product_id_type", name="external_id_type_value")
+    def _external_id_type(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).is_in(EXTERNAL_ID_TYPES))
+
+    @pa.check("external_product_id", name="external_id_format")
+    def _external_id_format(cls, data: PolarsData) -> pl.LazyFrame:
+        code, kind = pl.col(data.key), pl.col("external_product_id_type")
+        length = code.str.len_chars()
+        digits = code.str.contains(_INTEGER)
+        ok = (
+            pl.when(kind == "UPC").then(digits & (length == 12))
+            .when(kind == "EAN").then(digits & length.is_in((8, 13)))
+            .when(kind == "GTIN").then(digits & length.is_in((8, 12, 13, 14)))
+            .when(kind == "ISBN").then(
+                (digits & (length == 13)) | code.str.contains(r"^\d{9}[\dXx]$")
+            )
+            .otherwise(True)  # unknown or missing type: reported by external_id_type_value / required
+        )
+        return _passes(data, ok)
+
+    @pa.check("external_product_id", name="external_id_check_digit")
+    def _external_id_check_digit(cls, data: PolarsData) -> pl.LazyFrame:
+        code = pl.col(data.key)
+        length = code.str.len_chars()
+        well_formed_gs1 = code.str.contains(_INTEGER) & length.is_in((8, 12, 13, 14))
+        isbn10 = code.str.contains(r"^\d{9}[\dXx]$") & (pl.col("external_product_id_type") == "ISBN")
+        ok = (
+            pl.when(isbn10).then(isbn10_check_digit_ok(data.key))
+            .when(well_formed_gs1).then(gtin_check_digit_ok(data.key))
+            .otherwise(True)  # malformed codes are external_id_format's failure
+        )
+        return _passes(data, ok)
+
+    @pa.check("merchant_suggested_asin", name="asin_format")
+    def _asin(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(r"^[A-Z0-9]{10}$"))
+
+    # --- dates and links ------------------------------------------------------------------------------------
+    @pa.check(*DATE_COLUMNS, name="date_format")
+    def _date(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(_DATE) & _iso_date(data.key).is_not_null())
+
+    @pa.check("sale_end_date", name="sale_window")
+    def _sale_window(cls, data: PolarsData) -> pl.LazyFrame:
+        start, end = _iso_date("sale_start_date"), _iso_date("sale_end_date")
+        return _passes(data, start.is_null() | end.is_null() | (end >= start))
+
+    @pa.check("main_image_url", name="image_url_format")
+    def _image_url(cls, data: PolarsData) -> pl.LazyFrame:
+        return _passes(data, pl.col(data.key).str.contains(r"^https?://\S+$"))
+
+    @pa.check("attributes_json", name="attributes_json_not_object")
+    def _attributes_json(cls, data: PolarsData) -> pl.LazyFrame:
+        value = pl.col(data.key)
+        return _passes(data, value.str.starts_with("{") & value.str.ends_with("}"))
