@@ -1,0 +1,122 @@
+"""The ASGI application: routes for LWA, the emulated SP-API operations, documents and the admin API."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import admin, definitions, feeds, listings
+from .config import SandboxConfig
+from .errors import ApiError, error_response
+from .lwa import token_endpoint
+from .runtime import Sandbox
+
+ITEM = "/listings/2021-08-01/items/{sellerId}/{sku:path}"
+
+
+def _routes() -> list[Route]:
+    op = listings.route
+    return [
+        Route("/auth/o2/token", token_endpoint, methods=["POST"]),
+        Route(ITEM, op("getListingsItem", listings.get_item), methods=["GET"]),
+        Route(ITEM, op("putListingsItem", listings.put_item), methods=["PUT"]),
+        Route(ITEM, op("patchListingsItem", listings.patch_item), methods=["PATCH"]),
+        Route(ITEM, op("deleteListingsItem", listings.delete_item), methods=["DELETE"]),
+        Route("/listings/2021-08-01/items/{sellerId}", op("searchListingsItems", listings.search_items),
+              methods=["GET"]),
+        Route("/listings/2021-08-01/restrictions", op("getListingsRestrictions", listings.get_restrictions),
+              methods=["GET"]),
+        Route("/feeds/2021-06-30/documents", op("createFeedDocument", feeds.create_document), methods=["POST"]),
+        Route("/feeds/2021-06-30/documents/{feedDocumentId}", op("getFeedDocument", feeds.get_document),
+              methods=["GET"]),
+        Route("/feeds/2021-06-30/feeds", op("createFeed", feeds.create_feed), methods=["POST"]),
+        Route("/feeds/2021-06-30/feeds", op("getFeeds", feeds.get_feeds), methods=["GET"]),
+        Route("/feeds/2021-06-30/feeds/{feedId}", op("getFeed", feeds.get_feed), methods=["GET"]),
+        Route("/feeds/2021-06-30/feeds/{feedId}", op("cancelFeed", feeds.cancel_feed), methods=["DELETE"]),
+        Route("/definitions/2020-09-01/productTypes", op("searchDefinitionsProductTypes", definitions.search),
+              methods=["GET"]),
+        Route("/definitions/2020-09-01/productTypes/{productType}",
+              op("getDefinitionsProductType", definitions.get_definition), methods=["GET"]),
+        # URLs the sandbox hands out (presigned-URL style, no SP-API auth)
+        Route("/_sandbox/documents/{document_id}", feeds.upload_document, methods=["PUT"]),
+        Route("/_sandbox/documents/{document_id}", feeds.download_document, methods=["GET"]),
+        Route("/_sandbox/definitions/{productType}.json", definitions.serve_schema, methods=["GET"]),
+        Route("/_sandbox/approval", definitions.approval_page, methods=["GET"]),
+        # admin API
+        Route("/_sandbox/health", admin.health, methods=["GET"]),
+        Route("/_sandbox/sellers", admin.register_seller, methods=["POST"]),
+        Route("/_sandbox/sellers", admin.list_sellers, methods=["GET"]),
+        Route("/_sandbox/sellers/{seller_id}/listings", admin.seller_listings, methods=["GET"]),
+        Route("/_sandbox/sellers/{seller_id}/history", admin.seller_history, methods=["GET"]),
+        Route("/_sandbox/requests", admin.request_log, methods=["GET"]),
+        Route("/_sandbox/config", admin.get_config, methods=["GET"]),
+        Route("/_sandbox/config", admin.set_config, methods=["POST"]),
+        Route("/_sandbox/reset", admin.reset, methods=["POST"]),
+        Route("/_sandbox/notifications", admin.notifications, methods=["GET"]),
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    message = "Resource not found." if status == 404 else getattr(exc, "detail", "Request failed.")
+    return error_response(ApiError(status, str(message), f"{request.method} {request.url.path}"))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return error_response(ApiError(500, "An unexpected condition occurred that prevented the server from "
+                                   "fulfilling the request.", type(exc).__name__))
+
+
+class RequestIdMiddleware:
+    """Adds `x-amzn-RequestId` to every response, SP-API or not."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-amzn-requestid", str(uuid.uuid4()).encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(config: SandboxConfig | None = None) -> Any:
+    """The sandbox as an ASGI app; `app.state.sandbox` is the running `Sandbox` (state, config, plans)."""
+    sandbox = Sandbox(config or SandboxConfig())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if sandbox.config.state_path:
+            from .persistence import StateStore
+
+            sandbox.store = StateStore(sandbox)
+            sandbox.store.load()
+            sandbox.spawn(sandbox.store.run())
+        try:
+            yield
+        finally:
+            for task in list(sandbox.tasks):
+                task.cancel()
+            if sandbox.store is not None:
+                sandbox.store.flush()
+
+    app = Starlette(routes=_routes(), lifespan=lifespan,
+                    exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    app.state.sandbox = sandbox
+    app.add_middleware(RequestIdMiddleware)
+    return app
