@@ -28,7 +28,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urlsplit
@@ -247,5 +247,3 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
     return key
 
-
-__all__ = ["SigV4Error", "asgi_url", "verify_sigv4", "timedelta"]
