@@ -1,0 +1,1 @@
+"""Typed SP-API operations, mixed into `SPAPIClient` (they rely on its `_call` request path)."""
