@@ -7,6 +7,9 @@ joined with its marketplace's facts in helper columns starting with `_` (`_curre
 rule names and their messages are what a seller reads in the rejects file. A check passes on an absent value:
 "required" is its own rule.
 
+Title, description and bullet-point lengths are content-policy rules (`schemas/content_policy.json`, the one
+place their limits live), evaluated by `amz_pipeline.validation.content_policy` on the same rows.
+
 Validate EAGER frames: on a LazyFrame pandera runs only the schema-level checks unless the validation depth is
 raised (see STACK-NOTES).
 """
@@ -18,9 +21,6 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 MAX_SKU_LENGTH = 40
-MAX_TITLE_LENGTH = 200
-MAX_DESCRIPTION_LENGTH = 2000
-MAX_BULLET_LENGTH = 500
 MAX_HANDLING_DAYS = 30
 
 CONDITION_TYPES = (
@@ -38,7 +38,6 @@ MONEY_COLUMNS = (
 )
 DIMENSION_COLUMNS = ("item_package_weight", "item_package_length", "item_package_width", "item_package_height")
 DATE_COLUMNS = ("sale_start_date", "sale_end_date", "restock_date")
-BULLET_COLUMNS = tuple(f"bullet_point_{i}" for i in range(1, 6))
 
 RULE_MESSAGES = {
     "required": "a value is required",
@@ -59,9 +58,6 @@ RULE_MESSAGES = {
     "external_id_format": "wrong length or characters for its type (UPC 12, EAN 8/13, GTIN 8/12/13/14, ISBN 10/13 digits)",
     "external_id_check_digit": "check digit is wrong",
     "asin_format": "an ASIN is 10 letters or digits",
-    "title_length": f"title is longer than {MAX_TITLE_LENGTH} characters",
-    "description_length": f"description is longer than {MAX_DESCRIPTION_LENGTH} characters",
-    "bullet_point_length": f"bullet point is longer than {MAX_BULLET_LENGTH} characters",
     "date_format": "not a date (use YYYY-MM-DD)",
     "sale_window": "sale_end_date is before sale_start_date",
     "sale_price_above_price": "sale_price is higher than price",
@@ -187,19 +183,6 @@ class CatalogRow(pa.DataFrameModel):
     @pa.check("_read_error", name="unreadable_row")
     def _unreadable(cls, data: PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col(data.key).is_null())
-
-    # --- text lengths ---------------------------------------------------------------------------------------
-    @pa.check("item_name", name="title_length")
-    def _title_length(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_TITLE_LENGTH)
-
-    @pa.check("product_description", name="description_length")
-    def _description_length(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_DESCRIPTION_LENGTH)
-
-    @pa.check(*BULLET_COLUMNS, name="bullet_point_length")
-    def _bullet_length(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_BULLET_LENGTH)
 
     # --- money ----------------------------------------------------------------------------------------------
     @pa.check(*MONEY_COLUMNS, name="price_format")
