@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from .partitions import seller_marketplace
-
 NO_RUN_RETRIES = {"dagster/max_retries": "0"}
 
 CATALOG_DRAFT = dg.AssetSelection.assets("raw_catalog", "validated_catalog", "catalog_rejects", "listing_changes")
@@ -14,7 +12,14 @@ CATALOG_DRAFT = dg.AssetSelection.assets("raw_catalog", "validated_catalog", "ca
 catalog_draft_job = dg.define_asset_job(
     "catalog_draft_job",
     selection=CATALOG_DRAFT,
-    partitions_def=seller_marketplace,
     executor_def=dg.in_process_executor,
     description="Validate a dropped file without publishing (a draft); publish later by materializing publish_queue.",
+)
+
+catalog_publish_job = dg.define_asset_job(
+    "catalog_publish_job",
+    selection=dg.AssetSelection.groups("catalog", "publishing"),
+    executor_def=dg.in_process_executor,
+    tags=NO_RUN_RETRIES,
+    description="The main job: a dropped file through validation, delta and publishing to processing reports.",
 )

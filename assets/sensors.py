@@ -1,0 +1,84 @@
+"""Sensors: the drop folder, feed status, and run failures → alerts."""
+
+import json
+
+import dagster as dg
+from dagster._core.storage.tags import RUN_KEY_TAG
+
+from resources.settings import SettingsResource
+
+from . import inbox as drop_folder
+from . import jobs
+from .partitions import seller_marketplace
+
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The first step failure's message of a run (what went wrong, for the seller's error report)."""
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = record.dagster_event.step_failure_data if record.dagster_event else None
+        if data and data.error:
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            return data.error.message.strip()
+    return "the run did not finish successfully (see the run in the Dagster UI)"
+
+
+def _run_for_key(instance: dg.DagsterInstance, run_key: str) -> dg.DagsterRun | None:
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1)
+    return runs[0] if runs else None
+
+
+def _run_request(drop: drop_folder.Drop) -> dg.RunRequest:
+    job = jobs.catalog_draft_job if drop.draft else jobs.catalog_publish_job
+    return dg.RunRequest(
+        run_key=drop.run_key,
+        job_name=job.name,
+        partition_key=drop.pair.key,
+        run_config={"ops": {"raw_catalog": {"config": {
+            "path": str(drop.path), "sha256": drop.sha256, "full_catalog": drop.full_catalog, "draft": drop.draft,
+        }}}},
+        tags={**drop.pair.tags(), "amz/file": drop.rel, "amz/sha256": drop.sha256},
+    )
+
+
+@dg.sensor(
+    jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job],
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Launches a run per new file in data/inbox/<seller>/<country>/ and moves finished files out.",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource) -> dg.SensorResult:
+    inbox = settings.folder("inbox")
+    stamp = drop_folder.utc_stamp()
+    drops, refused, cursor = drop_folder.scan(inbox, json.loads(context.cursor or "{}"), stamp)
+
+    for item in refused:
+        moved = drop_folder.move_out(item.path, inbox, settings.folder("failed"), stamp)
+        drop_folder.write_error_report(moved, item.reason, original=item.rel)
+        context.log.warning(f"refused {item.rel}: {item.reason}")
+
+    requests: list[dg.RunRequest] = []
+    for drop in drops:
+        run = _run_for_key(context.instance, drop.run_key)
+        if run is None:
+            requests.append(_run_request(drop))
+        elif run.status in FINISHED and not (drop.draft and run.status == dg.DagsterRunStatus.SUCCESS):
+            # Finished: out of the inbox, so that dropping the same content again later starts a new run.
+            # A reviewed draft stays until it is published (publish_queue moves it) or replaced.
+            if run.status == dg.DagsterRunStatus.SUCCESS:
+                drop_folder.move_out(drop.path, inbox, settings.folder("processed"), stamp)
+            else:
+                moved = drop_folder.move_out(drop.path, inbox, settings.folder("failed"), stamp)
+                drop_folder.write_error_report(moved, run_failure_reason(context.instance, run.run_id),
+                                               original=drop.rel, run_id=run.run_id)
+            cursor["files"].pop(drop.rel, None)
+
+    known = set(context.instance.get_dynamic_partitions(seller_marketplace.name))
+    new_keys = sorted({r.partition_key for r in requests} - known)
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=json.dumps(cursor, sort_keys=True),
+        dynamic_partitions_requests=[seller_marketplace.build_add_request(new_keys)] if new_keys else [],
+    )
