@@ -18,8 +18,9 @@ What is verified (header-based signing, `AWS4-HMAC-SHA256`):
 `query_string`, not the decoded `path`): decoding first would lose the distinction between `/` and `%2F` and produce a
 different canonical URI. `asgi_url(scope)` builds it.
 
-Query strings: a `+` is read as a space (as the application, like Starlette, reads it) and, if the signature does not
-match that way, as a literal `+` (what a signer that canonicalizes the raw query, such as botocore given a URL, signs).
+Query strings: a `+` on the wire is a space, as the application (Starlette's query parser) reads it, so the signature
+covers the values the application acts on. A signer must therefore canonicalize a space as `%20`; one that signs a
+`+`-encoded query as is (botocore given httpx's URL string verbatim) is rejected, as AWS rejects it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, unquote, unquote_plus, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 _UNRESERVED = "-_.~"  # plus ASCII letters and digits, which quote() never encodes
@@ -99,31 +100,28 @@ def verify_sigv4(
         raise SigV4Error("The provided x-amz-content-sha256 header does not match what was computed.")
 
     parts = urlsplit(url)
-    canonical_uri = _canonical_uri(parts.path)
     header_block = "".join(f"{name}:{_header_value(lowered, name)}\n" for name in signed_headers)
     scope = f"{scope_date}/{scope_region}/{scope_service}/aws4_request"
     key = _signing_key(secret, scope_date, scope_region, scope_service)
-    for plus_is_space in (True, False) if "+" in parts.query else (True,):
-        canonical_request = "\n".join(
-            [
-                method.upper(),
-                canonical_uri,
-                _canonical_query(parts.query, plus_is_space),
-                header_block,
-                ";".join(signed_headers),
-                payload_hash,
-            ]
-        )
-        string_to_sign = "\n".join(
-            [ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()]
-        )
-        expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected, signature):
-            return
-    raise SigV4Error(
-        "The request signature we calculated does not match the signature you provided. "
-        "Check your AWS Secret Access Key and signing method."
+    canonical_request = "\n".join(
+        [
+            method.upper(),
+            _canonical_uri(parts.path),
+            _canonical_query(parts.query),
+            header_block,
+            ";".join(signed_headers),
+            payload_hash,
+        ]
     )
+    string_to_sign = "\n".join(
+        [ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()]
+    )
+    expected = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        raise SigV4Error(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method."
+        )
 
 
 def asgi_url(scope: Mapping[str, Any]) -> str:
@@ -226,14 +224,13 @@ def _canonical_uri(path: str) -> str:
     return quote(normalized.encode("utf-8", "surrogateescape"), safe="/" + _UNRESERVED)
 
 
-def _canonical_query(query: str, plus_is_space: bool) -> str:
-    decode = unquote_plus if plus_is_space else unquote
+def _canonical_query(query: str) -> str:
     pairs = []
     for item in query.split("&"):
         if not item:
             continue
         key, _, value = item.partition("=")
-        pairs.append((_encode(decode(key)), _encode(decode(value))))
+        pairs.append((_encode(unquote_plus(key)), _encode(unquote_plus(value))))
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
