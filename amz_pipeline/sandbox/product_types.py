@@ -1,11 +1,13 @@
 """Product-type schemas and the sandbox's own attribute validator.
 
-The standard draft 2019-09 part runs in jsonschema-rs (compiled once per product type and requirements); Amazon's
-meta-schema keywords are implemented here as jsonschema-rs custom keywords:
+The standard draft 2019-09 part runs in jsonschema-rs (compiled once per product type and requirements). Amazon's
+meta-schema keywords are compiled here, once, into checks that run in Python over the attributes present (jsonschema-rs
+custom keywords would call back into Python for every node: ~30x slower):
 
-- `selectors`: the items of an attribute array are identified by these properties; two items with the same
-  selector values are duplicates.
-- `minUniqueItems` / `maxUniqueItems`: bounds on the number of items that are distinct by their selectors.
+- `selectors`: the properties that identify which instance of an attribute a value belongs to (marketplace_id,
+  language_tag, ...); patch `merge`/`delete` use them too.
+- `minUniqueItems` / `maxUniqueItems`: bounds on the number of distinct values per combination of selector values
+  (item_name: one per marketplace and language; bullet_point: up to five).
 - `minUtf8ByteLength` / `maxUtf8ByteLength`: string length in UTF-8 bytes, not characters.
 - `editable: false`: the attribute cannot change once the listing exists (checked against the stored listing).
 - `hidden`, `enumNames`, `$lifecycle`: annotations for UIs; no effect on validation.
@@ -30,56 +32,103 @@ REQUIREMENTS = ("LISTING", "LISTING_OFFER_ONLY", "LISTING_PRODUCT_ONLY")
 INVALID_VALUE = "99010"
 
 
-def _identity(item: Any, selectors: list[str] | None) -> str:
-    if selectors and isinstance(item, dict):
-        item = [item.get(name) for name in selectors]
-    return json.dumps(item, sort_keys=True, separators=(",", ":"))
+AMAZON_KEYWORDS = ("selectors", "minUniqueItems", "maxUniqueItems", "maxUtf8ByteLength", "minUtf8ByteLength")
 
 
-class _Keyword:
-    def __init__(self, parent_schema: dict[str, Any], value: Any, schema_path: list[Any]) -> None:
-        self.value = value
-        self.selectors = parent_schema.get("selectors")
+def _identity(item: Any) -> Any:
+    try:
+        hash(item)
+        return item
+    except TypeError:
+        return json.dumps(item, sort_keys=True, separators=(",", ":"))
 
 
-class Selectors(_Keyword):
-    def validate(self, instance: Any) -> None:
-        if not isinstance(instance, list) or len(instance) < 2:
+class CheckNode:
+    """Amazon keywords at one schema location, with children by property name and for array items.
+
+    Compiled once per validator; the instance is walked once along this tree, visiting only locations that
+    carry one of Amazon's keywords somewhere below.
+    """
+
+    __slots__ = ("keywords", "selectors", "properties", "items")
+
+    def __init__(self) -> None:
+        self.keywords: list[tuple[str, Any]] = []
+        self.selectors: list[str] | None = None
+        self.properties: dict[str, CheckNode] = {}
+        self.items: CheckNode | None = None
+
+    def empty(self) -> bool:
+        return not self.keywords and not self.properties and self.items is None
+
+    def run(self, instance: Any, where: list[Any], out: list[tuple[list[Any], str, str]]) -> None:
+        for keyword, value in self.keywords:
+            _check(keyword, value, self.selectors, instance, where, out)
+        if self.properties and isinstance(instance, dict):
+            for name, child in self.properties.items():
+                if name in instance:
+                    child.run(instance[name], [*where, name], out)
+        if self.items is not None and isinstance(instance, list):
+            for index, item in enumerate(instance):
+                self.items.run(item, [*where, index], out)
+
+
+def _check(keyword: str, value: Any, selectors: list[str] | None, instance: Any, where: list[Any],
+           out: list[tuple[list[Any], str, str]]) -> None:
+    if keyword == "maxUtf8ByteLength":
+        if isinstance(instance, str) and len(instance) * 4 > value and len(instance.encode("utf-8")) > value:
+            out.append((where, keyword, f"is longer than the allowed maximum of '{value}' bytes."))
+        return
+    if keyword == "minUtf8ByteLength":
+        if isinstance(instance, str) and len(instance.encode("utf-8")) < value:
+            out.append((where, keyword, f"is shorter than the allowed minimum of '{value}' bytes."))
+        return
+    if not isinstance(instance, list) or not instance:
+        return
+    if (keyword == "maxUniqueItems" and len(instance) <= value) or (keyword == "minUniqueItems" and value <= 1):
+        return  # cannot fail: fewer items than the maximum, or every existing group has at least one
+    # minUniqueItems / maxUniqueItems: distinct values per combination of selector values
+    groups: dict[Any, set[Any]] = {}
+    for item in instance:
+        key = tuple(item.get(n) for n in selectors) if selectors and isinstance(item, dict) else None
+        groups.setdefault(_identity(key), set()).add(_identity(item) if not isinstance(item, dict)
+                                                     else json.dumps(item, sort_keys=True))
+    for key, members in groups.items():
+        scope = ""
+        if selectors and isinstance(key, tuple):
+            scope = " for " + ", ".join(f"{n} '{v}'" for n, v in zip(selectors, key, strict=True) if v is not None)
+        if keyword == "maxUniqueItems" and len(members) > value:
+            out.append((where, keyword, f"has too many values{scope}. The allowed maximum is '{value}' value(s)."))
             return
-        seen: set[str] = set()
-        for item in instance:
-            key = _identity(item, self.value)
-            if key in seen:
-                raise ValueError(f"Two values have the same {', '.join(self.value)}.")
-            seen.add(key)
+        if keyword == "minUniqueItems" and len(members) < value:
+            out.append((where, keyword, f"does not have enough values{scope}. The required minimum is '{value}' "
+                        "value(s)."))
+            return
 
 
-class MinUniqueItems(_Keyword):
-    def validate(self, instance: Any) -> None:
-        if isinstance(instance, list) and len({_identity(i, self.selectors) for i in instance}) < self.value:
-            raise ValueError(f"does not have enough values. The required minimum is '{self.value}' value(s).")
-
-
-class MaxUniqueItems(_Keyword):
-    def validate(self, instance: Any) -> None:
-        if isinstance(instance, list) and len({_identity(i, self.selectors) for i in instance}) > self.value:
-            raise ValueError(f"has too many values. The allowed maximum is '{self.value}' value(s).")
-
-
-class MaxUtf8ByteLength(_Keyword):
-    def validate(self, instance: Any) -> None:
-        if isinstance(instance, str) and len(instance.encode("utf-8")) > self.value:
-            raise ValueError(f"is longer than the allowed maximum of '{self.value}' bytes.")
-
-
-class MinUtf8ByteLength(_Keyword):
-    def validate(self, instance: Any) -> None:
-        if isinstance(instance, str) and len(instance.encode("utf-8")) < self.value:
-            raise ValueError(f"is shorter than the allowed minimum of '{self.value}' bytes.")
-
-
-AMAZON_KEYWORDS = {"selectors": Selectors, "minUniqueItems": MinUniqueItems, "maxUniqueItems": MaxUniqueItems,
-                   "maxUtf8ByteLength": MaxUtf8ByteLength, "minUtf8ByteLength": MinUtf8ByteLength}
+def _compile_checks(node: Any, defs: dict[str, Any], target: CheckNode, depth: int = 0) -> None:
+    if not isinstance(node, dict) or depth > 32:
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        _compile_checks(defs.get(ref[len("#/$defs/"):]), defs, target, depth + 1)
+    for keyword in AMAZON_KEYWORDS:
+        if keyword in node and keyword != "selectors":
+            target.keywords.append((keyword, node[keyword]))
+    if node.get("selectors"):
+        target.selectors = list(node["selectors"])
+    for name, sub in (node.get("properties") or {}).items():
+        child = target.properties.get(name) or CheckNode()
+        _compile_checks(sub, defs, child, depth + 1)
+        if not child.empty():
+            target.properties[name] = child
+    if isinstance(node.get("items"), dict):
+        child = target.items or CheckNode()
+        _compile_checks(node["items"], defs, child, depth + 1)
+        target.items = None if child.empty() else child
+    for sub in node.get("allOf") or []:
+        if isinstance(sub, dict) and "if" not in sub:
+            _compile_checks(sub, defs, target, depth + 1)
 
 
 def issue(code: str, message: str, attribute_names: list[str], category: str, severity: str = "ERROR") -> dict[str, Any]:
@@ -105,7 +154,10 @@ class AttributeValidator:
         self.properties: dict[str, Any] = compiled.get("properties", {})
         self.read_only = sorted(name for name, prop in self.properties.items()
                                 if isinstance(prop, dict) and prop.get("editable") is False)
-        self._validator = jsonschema_rs.Draft201909Validator(compiled, keywords=AMAZON_KEYWORDS)
+        # Amazon's keywords run in Python over the attributes present; the rest of the schema runs compiled.
+        self._checks = CheckNode()
+        _compile_checks(compiled, compiled.get("$defs", {}), self._checks)
+        self._validator = jsonschema_rs.Draft201909Validator(compiled)
 
     def validate(self, attributes: dict[str, Any], previous: dict[str, Any] | None = None,
                  report_style: bool = False) -> list[dict[str, Any]]:
@@ -122,6 +174,10 @@ class AttributeValidator:
                 if name in previous and name in attributes and attributes[name] != previous[name]:
                     issues.append(issue("99101", f"'{name}' cannot be changed once the listing exists.", [name],
                                         "INVALID_ATTRIBUTE"))
+        found_amazon: list[tuple[list[Any], str, str]] = []
+        self._checks.run(attributes, [], found_amazon)
+        for where, keyword, detail in found_amazon:
+            issues.append(_amazon_issue(where, keyword, detail, report_style))
         if not self._validator.is_valid(attributes):
             seen: set[tuple[str, str]] = set()
             for error in self._validator.iter_errors(attributes):
@@ -157,28 +213,33 @@ class AttributeValidator:
                              "MISSING_ATTRIBUTE")
         name = _dotted(path) or "attributes"
         field = str(path[-1]) if path and not isinstance(path[-1], int) else name
-        if isinstance(kind, kinds.MinItems) or (isinstance(kind, kinds.Custom) and kind.keyword == "minUniqueItems"):
-            limit = kind.limit if isinstance(kind, kinds.MinItems) else None
-            tail = (f"does not have enough values. The required minimum is '{limit}' value(s)."
-                    if limit is not None else kind.message)
-            return issue("99022", f"The field '\"{field}\"' for the attribute '{name}' {tail}", names,
-                         "INVALID_ATTRIBUTE")
-        if isinstance(kind, kinds.MaxItems) or (isinstance(kind, kinds.Custom) and kind.keyword == "maxUniqueItems"):
-            limit = kind.limit if isinstance(kind, kinds.MaxItems) else None
-            tail = (f"has too many values. The allowed maximum is '{limit}' value(s)."
-                    if limit is not None else kind.message)
-            return issue("99023", f"The field '\"{field}\"' for the attribute '{name}' {tail}", names,
-                         "INVALID_ATTRIBUTE")
-        if isinstance(kind, kinds.Custom) and kind.keyword == "selectors":
-            return issue("99050", f"The attribute '{name}' has duplicate values. {kind.message}", names,
-                         "INVALID_ATTRIBUTE")
-        if isinstance(kind, kinds.Custom | kinds.MaxLength | kinds.MinLength):
-            detail = kind.message if isinstance(kind, kinds.Custom) else error.message
-            return issue("99030", f"The value provided for '{name}' {detail}".rstrip(".") + ".", names,
-                         "INVALID_ATTRIBUTE")
-        detail = error.message if len(error.message) <= 200 else f"it does not satisfy the '{kind.name}' rule"
+        if isinstance(kind, kinds.MinItems):
+            return issue("99022", f"The field '\"{field}\"' for the attribute '{name}' does not have enough values. "
+                         f"The required minimum is '{kind.limit}' value(s).", names, "INVALID_ATTRIBUTE")
+        if isinstance(kind, kinds.MaxItems):
+            return issue("99023", f"The field '\"{field}\"' for the attribute '{name}' has too many values. "
+                         f"The allowed maximum is '{kind.limit}' value(s).", names, "INVALID_ATTRIBUTE")
+        if isinstance(kind, kinds.MaxLength):
+            return issue("99030", f"The value provided for '{name}' is longer than the allowed maximum of "
+                         f"'{kind.limit}' characters.", names, "INVALID_ATTRIBUTE")
+        if isinstance(kind, kinds.MinLength):
+            return issue("99031", f"The value provided for '{name}' is shorter than the allowed minimum of "
+                         f"'{kind.limit}' characters.", names, "INVALID_ATTRIBUTE")
+        detail = error.message if len(error.message) <= 160 else f"it does not satisfy the '{kind.name}' rule"
         return issue(INVALID_VALUE, f"The value provided for '{name}' is invalid: {detail}", names,
                      "INVALID_ATTRIBUTE")
+
+
+def _amazon_issue(where: list[Any], keyword: str, detail: str, report_style: bool) -> dict[str, Any]:
+    names = [str(where[0])] if where else []
+    name = _dotted(where)
+    field = str(where[-1]) if where and not isinstance(where[-1], int) else name
+    if keyword == "minUniqueItems":
+        return issue("99022", f"The field '\"{field}\"' for the attribute '{name}' {detail}", names, "INVALID_ATTRIBUTE")
+    if keyword == "maxUniqueItems":
+        return issue("99023", f"The field '\"{field}\"' for the attribute '{name}' {detail}", names, "INVALID_ATTRIBUTE")
+    code = "99030" if keyword == "maxUtf8ByteLength" else "99031"
+    return issue(code, f"The value provided for '{name}' {detail}", names, "INVALID_ATTRIBUTE")
 
 
 def _required_alternatives(kind: Any) -> list[str]:
@@ -195,11 +256,15 @@ def _required_alternatives(kind: Any) -> list[str]:
 class ProductTypeCatalog:
     """Reads `schemas/product_types/` (index + one schema per product type) on demand."""
 
+    def __init__(self) -> None:
+        self._index: dict[str, Any] | None = None
+
     def index(self) -> dict[str, Any]:
-        path = schemas.path("product_types/index.json")
-        if not path.is_file():
-            return {}
-        return schemas.load_json("product_types/index.json")
+        if self._index is None:
+            if not schemas.path("product_types/index.json").is_file():
+                return {}
+            self._index = schemas.load_json("product_types/index.json")
+        return self._index
 
     def names(self) -> list[str]:
         return sorted(self.index())
