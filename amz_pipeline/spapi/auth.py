@@ -245,6 +245,8 @@ class LWAAuth(httpx.Auth):
             yield self._authorize(request, token)
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.requires_request_body:
+            request.read()
         flow = self._flow(request)
         to_send: Any = None
         try:
@@ -258,11 +260,14 @@ class LWAAuth(httpx.Auth):
                         continue
                 else:
                     to_send = yield item
+                    to_send.read()  # overriding the flow means reading bodies ourselves
                 item = flow.send(to_send)
         except StopIteration:
             return
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self.requires_request_body:
+            await request.aread()
         flow = self._flow(request)
         to_send: Any = None
         try:
@@ -277,6 +282,7 @@ class LWAAuth(httpx.Auth):
                         continue
                 else:
                     to_send = yield item
+                    await to_send.aread()
                 item = flow.send(to_send)
         except StopIteration:
             return

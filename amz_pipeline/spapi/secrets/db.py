@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from amz_pipeline.storage.db import make_engine
+
 from .base import SecretStore
 from .envelope import DataKeyProvider, open_sealed, seal
 from .errors import SecretBackendError, SecretNotFound
@@ -35,7 +37,7 @@ class EncryptedDbSecretStore(SecretStore):
     def __init__(self, profile: str, engine: sa.Engine | str, keys: DataKeyProvider) -> None:
         super().__init__(profile)
         # hide_parameters: SQLAlchemy error texts would otherwise quote the bound values.
-        self._engine = sa.create_engine(engine, hide_parameters=True) if isinstance(engine, str) else engine
+        self._engine = make_engine(engine, hide_parameters=True) if isinstance(engine, str) else engine
         self._keys = keys
 
     def __repr__(self) -> str:
