@@ -1,9 +1,7 @@
-"""Fixtures for the secret-store tests: a moto server on loopback, databases with an `encrypted_secrets` table."""
+"""Fixtures for the secret-store tests: a moto server on loopback, migrated databases (tests/support/db.py)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,9 +9,7 @@ import sqlalchemy as sa
 
 from amz_pipeline.spapi.secrets import LocalKey
 from amz_pipeline.spapi.secrets.aws import aws_client
-
-POSTGRES_URL = os.environ.get("AMZ_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
+from amz_pipeline.storage.db import make_engine
 
 
 @pytest.fixture(scope="session")
@@ -56,55 +52,9 @@ def local_key() -> LocalKey:
     return LocalKey.from_base64(LocalKey.generate())
 
 
-def create_secrets_table(engine: sa.Engine) -> None:
-    """Same columns as the Alembic migration's `encrypted_secrets` (used until `db_url` provides a migrated database)."""
-    metadata = sa.MetaData()
-    sa.Table(
-        "encrypted_secrets",
-        metadata,
-        sa.Column("name", sa.Text, primary_key=True),
-        sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-        sa.Column("key_id", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    metadata.create_all(engine)
-
-
-def _postgres_engine() -> Iterator[sa.Engine]:
-    admin = sa.create_engine(POSTGRES_URL)
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}")
-    schema = f"secrets_test_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(
-        POSTGRES_URL, hide_parameters=True, connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def secrets_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.Engine]:
-    """An engine on SQLite (a file) or PostgreSQL (a private schema, dropped afterwards) with the table created."""
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'secrets.db'}", hide_parameters=True)
-        create_secrets_table(engine)
-        yield engine
-        engine.dispose()
-        return
-    for engine in _postgres_engine():
-        create_secrets_table(engine)
-        yield engine
+@pytest.fixture
+def secrets_engine(db_url: str) -> Iterator[sa.Engine]:
+    """An engine on the migrated database of `db_url` (SQLite file, or a private PostgreSQL schema)."""
+    engine = make_engine(db_url, hide_parameters=True)
+    yield engine
+    engine.dispose()

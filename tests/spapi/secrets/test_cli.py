@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from amz_pipeline.spapi.secrets import LocalKey, secret_store_from_env
 from amz_pipeline.spapi.secrets.cli import command
-from tests.spapi.secrets.conftest import create_secrets_table
+from amz_pipeline.storage.db import upgrade
 from tests.spapi.secrets.secret_data import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -19,12 +19,8 @@ from tests.spapi.secrets.secret_data import (
 
 @pytest.fixture
 def db_env(tmp_path, monkeypatch):
-    import sqlalchemy as sa
-
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    engine = sa.create_engine(url)
-    create_secrets_table(engine)
-    engine.dispose()
+    upgrade(url)
     env = {"AMZ_DATABASE_URL": url, "AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_PROFILE": "stage"}
     for var in ("AMZ_SECRETS_BACKEND", "AMZ_LWA_CLIENT_ID", "AMZ_LWA_CLIENT_SECRET", "AMZ_REFRESH_TOKEN"):
         monkeypatch.delenv(var, raising=False)
