@@ -21,7 +21,10 @@ def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
         if data and data.error:
             if data.user_failure_data and data.user_failure_data.description:
                 return data.user_failure_data.description
-            return data.error.message.strip()
+            error = data.error
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip()
     return "the run did not finish successfully (see the run in the Dagster UI)"
 
 

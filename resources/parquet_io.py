@@ -41,28 +41,32 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         partition = context.asset_partition_key if context.has_asset_partitions else UNPARTITIONED
         return Path(self.base_dir, *key_path, partition)
 
+    @staticmethod
+    def _file(stem: Path, suffix: str) -> Path:
+        # Not Path.with_suffix: a partition key such as "A1SELLER.US" already contains a dot.
+        return stem.with_name(stem.name + suffix)
+
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
         stem = self._stem(context)
         if isinstance(obj, pl.DataFrame):
-            path = stem.with_suffix(".parquet")
+            path = self._file(stem, ".parquet")
             _atomic_write(path, lambda tmp: obj.write_parquet(tmp))
             context.add_output_metadata({"path": dg.MetadataValue.path(str(path)), "dagster/row_count": obj.height})
-            for stale in (stem.with_suffix(".json"),):
-                stale.unlink(missing_ok=True)
+            self._file(stem, ".json").unlink(missing_ok=True)
             return
-        path = stem.with_suffix(".json")
+        path = self._file(stem, ".json")
         text = json.dumps(obj, sort_keys=True, default=str)
         _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-        stem.with_suffix(".parquet").unlink(missing_ok=True)
+        self._file(stem, ".parquet").unlink(missing_ok=True)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext) -> Any:
         stem = self._stem(context.upstream_output) if context.upstream_output else self._stem(context)
         if context.has_asset_partitions:
             stem = stem.with_name(context.asset_partition_key)
-        parquet, as_json = stem.with_suffix(".parquet"), stem.with_suffix(".json")
+        parquet, as_json = self._file(stem, ".parquet"), self._file(stem, ".json")
         if parquet.exists():
             return pl.read_parquet(parquet)
         if as_json.exists():
