@@ -21,14 +21,9 @@ from .config import SandboxConfig
 from .errors import ACCESS_DENIED, QUOTA_EXCEEDED, ApiError, error_response, json_response
 from .faults import Faults, RequestFault, load_faults
 from .models import OperationSpec, operations, parse_query, validate_body
+from .sigv4 import SigV4Error, asgi_url, verify_sigv4
 from .state import AccessToken, SandboxState, Seller
 from .throttle import UsagePlans
-
-try:  # written separately; optional until it lands
-    from .sigv4 import SigV4Error, verify_sigv4
-except ImportError:  # pragma: no cover - depends on the tree
-    SigV4Error = Exception  # type: ignore[misc,assignment]
-    verify_sigv4 = None
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 RATE_HEADER_STATUSES = frozenset({200, 201, 202, 400, 404})
@@ -70,8 +65,6 @@ class Sandbox:
         self.aws_credentials = dict(DEFAULT_AWS_CREDENTIALS)
         self.regions: dict[str, Any] = schemas.load_json("marketplaces.json")["regions"]
         self.store: Any = None  # persistence.StateStore when state_path is set
-        if config.require_sigv4 and verify_sigv4 is None:
-            raise ValueError("--require-sigv4: the SigV4 verifier (amz_pipeline/sandbox/sigv4.py) is not installed")
         self._register_start_sellers()
 
     # ---------------------------------------------------------------- sellers and configuration
@@ -172,14 +165,12 @@ class Sandbox:
 
     # ---------------------------------------------------------------- request pipeline
     async def _verify_signature(self, request: Request, body: bytes, token: AccessToken) -> None:
-        assert verify_sigv4 is not None
         region = self.regions.get(token.region or "NA", {}).get("aws_region", "us-east-1")
         try:
-            verify_sigv4(request.method, str(request.url), dict(request.headers), body, region, "execute-api",
+            verify_sigv4(request.method, asgi_url(request.scope), dict(request.headers), body, region, "execute-api",
                          self.aws_credentials.get)
         except SigV4Error as exc:
-            raise ApiError(403, "The request signature we calculated does not match the signature you provided.",
-                           str(exc), code="InvalidSignature") from None
+            raise ApiError(403, str(exc), "", code=exc.code) from None
 
     async def handle(self, request: Request, operation_id: str,
                      handler: Callable[[Call], Awaitable[Response]]) -> Response:
