@@ -74,6 +74,7 @@ RULE_MESSAGES = {
 WARNING_RULES = {"fba_quantity_ignored": "FBA (AMAZON_*) SKUs take no merchant quantity; quantity is ignored"}
 
 _DECIMAL = r"^\d+(\.\d+)?$"
+_SIGNED_DECIMAL = r"^-?\d+(\.\d+)?$"
 _INTEGER = r"^\d+$"
 _DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 
@@ -187,12 +188,13 @@ class CatalogRow(pa.DataFrameModel):
     # --- money ----------------------------------------------------------------------------------------------
     @pa.check(*MONEY_COLUMNS, name="price_format")
     def _price_format(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(_DECIMAL))
+        return _passes(data, pl.col(data.key).str.contains(_SIGNED_DECIMAL))
 
     @pa.check(*MONEY_COLUMNS, name="price_not_positive")
     def _price_positive(cls, data: PolarsData) -> pl.LazyFrame:
         number = _number(data.key)
-        return _passes(data, number.is_null() | (number > 0))
+        not_a_number = ~pl.col(data.key).str.contains(_SIGNED_DECIMAL)
+        return _passes(data, not_a_number | (number > 0))
 
     @pa.check(*MONEY_COLUMNS, name="price_decimals")
     def _price_decimals(cls, data: PolarsData) -> pl.LazyFrame:

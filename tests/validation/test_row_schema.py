@@ -39,7 +39,7 @@ def test_good_row_has_no_issues():
         ({"product_type": "shirt wear"}, "product_type", "product_type_format"),
         ({"price": "abc"}, "price", "price_format"),
         ({"price": "0"}, "price", "price_not_positive"),
-        ({"price": "-3"}, "price", "price_format"),
+        ({"price": "-3"}, "price", "price_not_positive"),
         ({"price": "12.999"}, "price", "price_decimals"),
         ({"list_price": "1,5,3"}, "list_price", "price_format"),
         ({"currency": "EUR"}, "currency", "currency_mismatch"),

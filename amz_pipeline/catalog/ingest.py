@@ -1,0 +1,273 @@
+"""Ingestion: one catalog file → valid, Amazon-shaped rows + rejects, nothing dropped.
+
+Per batch (bounded memory): read as text → normalise → row rules (pandera) → marketplace rules → content policy
+→ whole-file duplicate SKUs → optional Listings Restrictions eligibility → product-type validation of the rows
+still valid (`amz_pipeline.validation.product_types.validate_attributes`) → payloads for the valid rows
+(`amz_pipeline.catalog.mapping.build_payloads`). Rows with an `error` go to the rejects; `warning`s are reported
+and the row goes on. `rows == len(valid) + rejected` is asserted before returning.
+
+Duplicate SKUs are found in a first, narrow pass over the whole file (only `row`, `sku`, `marketplace` are
+read), so a SKU repeated 900,000 rows apart is still caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from amz_pipeline.catalog import marketplaces as mk
+from amz_pipeline.catalog.normalize import MARKETPLACE_GIVEN, helper_columns, normalize
+from amz_pipeline.catalog.readers import READ_ERROR, ROW, CatalogSource, RaggedRowsError, open_catalog
+from amz_pipeline.validation import quarantine
+from amz_pipeline.validation.content_policy import content_policy_issues
+from amz_pipeline.validation.duplicates import duplicate_issues
+from amz_pipeline.validation.issues import ERROR, WARNING, concat, conform, empty_issues
+from amz_pipeline.validation.marketplace_rules import (
+    RestrictionsLookup,
+    eligibility_issues,
+    marketplace_issues,
+)
+from amz_pipeline.validation.row_schema import validate_rows
+
+DEFAULT_BATCH_ROWS = 100_000
+DEFAULT_REJECTS_ROOT = Path("data/rejected")
+UNKNOWN_MARKETPLACE_DIR = "unknown-marketplace"
+PAYLOAD_COLUMNS = ("attributes", "payload_hash", "offer_only_hash")
+
+BuildPayloads = Callable[[pl.DataFrame, str], pl.DataFrame]
+ValidateAttributes = Callable[[pl.DataFrame, str], pl.DataFrame]
+Progress = Callable[[int, int], None]
+
+
+def _product_type_gate() -> tuple[BuildPayloads, ValidateAttributes]:
+    """The template mapping and product-type validator (owned by the product-type work), imported on use."""
+    from amz_pipeline.catalog.mapping import build_payloads
+    from amz_pipeline.validation.product_types import validate_attributes
+
+    return build_payloads, validate_attributes
+
+
+@dataclass
+class IngestResult:
+    """Outcome of one file. `valid` holds canonical columns (text), extra columns, `row`, `marketplace_id`,
+    `attributes`, `payload_hash`, `offer_only_hash`; `rejects` and `warnings` hold
+    `file, row, sku, field, rule, severity, message` (rejects: every issue of a rejected row)."""
+
+    file: str
+    seller_id: str
+    marketplace_id: str | None
+    full_catalog: bool
+    rows: int
+    valid: pl.DataFrame
+    rejects: pl.DataFrame
+    warnings: pl.DataFrame
+    blank_rows: int = 0
+    file_warnings: list[str] = field(default_factory=list)
+    rejects_files: list[Path] = field(default_factory=list)
+
+    @property
+    def valid_count(self) -> int:
+        return self.valid.height
+
+    @property
+    def rejected_count(self) -> int:
+        return self.rejects["row"].n_unique() if self.rejects.height else 0
+
+    def by_rule(self) -> dict[str, int]:
+        """Rejected rows per error rule (a row with two errors counts under both)."""
+        errors = self.rejects.filter(pl.col("severity") == ERROR)
+        counts = errors.group_by("rule").agg(pl.col("row").n_unique().alias("n")).sort("n", "rule", descending=[True, False])
+        return dict(zip(counts["rule"], counts["n"], strict=True))
+
+
+def ingest(
+    path: str | Path,
+    *,
+    seller_id: str,
+    marketplace: str | None = None,
+    full_catalog: bool = False,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    restrictions_lookup: RestrictionsLookup | None = None,
+    rejects_root: Path | None = DEFAULT_REJECTS_ROOT,
+    on_progress: Progress | None = None,
+    build_payloads: BuildPayloads | None = None,
+    validate_attributes: ValidateAttributes | None = None,
+) -> IngestResult:
+    """Read, validate and map one catalog file for one seller.
+
+    `marketplace` (country code or marketplace id) limits the run to that marketplace: rows naming another one
+    are rejected. Without it each row goes to the marketplace it names. `full_catalog` only records the
+    caller's declaration for the delta step. `rejects_root=None` skips writing rejects files. Raises
+    `CatalogReadError` when the file cannot be read at all and `ValueError` for an unknown `marketplace`.
+    """
+    requested = None
+    if marketplace is not None:
+        requested = mk.resolve(marketplace)
+        if requested is None:
+            raise ValueError(f"unknown marketplace {marketplace!r}: use a country code such as US or DE, or a marketplace id")
+    if build_payloads is None or validate_attributes is None:
+        default_build, default_validate = _product_type_gate()
+        build_payloads = build_payloads or default_build
+        validate_attributes = validate_attributes or default_validate
+    file = Path(path)
+    with open_catalog(file) as source:
+        run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads, validate_attributes)
+        try:
+            run.execute()
+        except RaggedRowsError:
+            source.use_tolerant_reader()
+            run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads,
+                       validate_attributes)
+            run.execute()
+        file_warnings = list(source.warnings)
+    result = run.result(file, seller_id, requested, full_catalog, file_warnings)
+    if rejects_root is not None:
+        result.rejects_files = _write_rejects(result, run.rejects_by_marketplace, run.marketplaces_seen, rejects_root)
+    return result
+
+
+class _Run:
+    def __init__(self, source: CatalogSource, requested: dict[str, Any] | None, batch_rows: int,
+                 restrictions_lookup: RestrictionsLookup | None, on_progress: Progress | None,
+                 build_payloads: BuildPayloads, validate_attributes: ValidateAttributes) -> None:
+        self.source = source
+        self.requested = requested
+        self.batch_rows = batch_rows
+        self.restrictions_lookup = restrictions_lookup
+        self.on_progress = on_progress
+        self.build_payloads = build_payloads
+        self.validate_attributes = validate_attributes
+        self.valid_parts: list[pl.DataFrame] = []
+        self.reject_parts: list[pl.DataFrame] = []
+        self.warning_parts: list[pl.DataFrame] = []
+        self.rows = 0
+        self.blank_rows = 0
+        self.rejected = 0
+        self.marketplaces_seen: dict[str | None, str] = {}
+
+    def execute(self) -> None:
+        keys = self._keys()
+        total = keys.height
+        duplicates = duplicate_issues(keys)
+        done = 0
+        for batch in self.source.batches(self.batch_rows):
+            self._batch(batch, duplicates)
+            done += batch.height
+            if self.on_progress:
+                self.on_progress(done, total)
+
+    def _keys(self) -> pl.DataFrame:
+        """`row`, `sku`, `marketplace_id` of the whole file, reading only those columns."""
+        frame = self.source.lazy()
+        names = frame.collect_schema().names()
+        given = pl.col("marketplace").str.strip_chars().str.to_uppercase() if "marketplace" in names else pl.lit(None, pl.String)
+        keys = frame.select(ROW, pl.col("sku").str.strip_chars().replace("", None), given.alias("_key")).collect()
+        lookup = mk.marketplace_frame().select("_key", "marketplace_id")
+        keys = keys.join(lookup, on="_key", how="left", maintain_order="left")
+        if self.requested is not None:
+            keys = keys.with_columns(
+                pl.when(pl.col("_key").is_null()).then(pl.lit(self.requested["id"]))
+                .otherwise(pl.col("marketplace_id")).alias("marketplace_id")
+            )
+        return keys.select(ROW, "sku", "marketplace_id")
+
+    def _batch(self, batch: pl.DataFrame, duplicates: pl.DataFrame) -> None:
+        content = [c for c in batch.columns if c not in (ROW, READ_ERROR)]
+        blank = pl.all_horizontal(pl.col(c).str.strip_chars().replace("", None).is_null() for c in content)
+        blank = blank & pl.col(READ_ERROR).is_null()
+        self.blank_rows += batch.filter(blank).height
+        batch = batch.filter(~blank)
+        if not batch.height:
+            return
+        self.rows += batch.height
+        frame = normalize(batch, self.requested)
+        rows_here = frame.select(ROW)
+        gates = [
+            validate_rows(frame),
+            marketplace_issues(frame, self.requested),
+            content_policy_issues(frame),
+            duplicates.join(rows_here, on=ROW, how="semi"),
+        ]
+        if self.restrictions_lookup is not None:
+            gates.append(eligibility_issues(frame, self.restrictions_lookup))
+        issues = concat(gates)
+        candidates, _ = quarantine.split(frame, issues)
+        to_map = candidates.filter(pl.col("operation").ne("delete").fill_null(True))
+        mapped_parts = [candidates.filter(pl.col("operation").eq("delete").fill_null(False))]
+        for (marketplace_id,), group in to_map.partition_by("marketplace_id", as_dict=True).items():
+            plain = group.drop(helper_columns(group))
+            type_issues = conform(self.validate_attributes(plain, marketplace_id))
+            issues = concat([issues, type_issues])
+            still_valid, _ = quarantine.split(group, type_issues)
+            if still_valid.height:
+                mapped_parts.append(self.build_payloads(still_valid.drop(helper_columns(still_valid)), marketplace_id))
+        valid = pl.concat([p.drop(helper_columns(p)) for p in mapped_parts if p.height], how="diagonal_relaxed") \
+            if any(p.height for p in mapped_parts) else None
+        bad_rows = quarantine.rejected_rows(issues)
+        self._record_marketplaces(frame)
+        rejected_issues = issues.filter(pl.col(ROW).is_in(bad_rows.implode()))
+        warnings = issues.filter(~pl.col(ROW).is_in(bad_rows.implode()) & (pl.col("severity") == WARNING))
+        marketplace_of_row = frame.select(ROW, pl.col("marketplace_id").alias("_marketplace_id"), MARKETPLACE_GIVEN)
+        self.reject_parts.append(rejected_issues.join(marketplace_of_row, on=ROW, how="left"))
+        self.warning_parts.append(warnings)
+        self.rejected += bad_rows.len()
+        if valid is not None:
+            self.valid_parts.append(valid)
+        valid_count = valid.height if valid is not None else 0
+        if valid_count + bad_rows.len() != batch.height:
+            raise AssertionError(
+                f"row reconciliation failed in a batch: {batch.height} rows in, {valid_count} valid + "
+                f"{bad_rows.len()} rejected out"
+            )
+
+    def _record_marketplaces(self, frame: pl.DataFrame) -> None:
+        for (marketplace_id,) in frame.select("marketplace_id").unique().iter_rows():
+            market = next((m for m in mk.marketplaces() if m["id"] == marketplace_id), None)
+            self.marketplaces_seen[marketplace_id] = market["country_code"] if market else UNKNOWN_MARKETPLACE_DIR
+
+    def result(self, file: Path, seller_id: str, requested: dict[str, Any] | None, full_catalog: bool,
+               file_warnings: list[str]) -> IngestResult:
+        valid = pl.concat(self.valid_parts, how="diagonal_relaxed") if self.valid_parts else pl.DataFrame(
+            {ROW: [], "marketplace_id": []}, schema={ROW: pl.Int64, "marketplace_id": pl.String})
+        missing = [pl.lit(None, pl.String).alias(c) for c in PAYLOAD_COLUMNS if c not in valid.columns]
+        valid = valid.with_columns(missing).sort(ROW)
+        name = file.name
+        rejects = (
+            pl.concat(self.reject_parts, how="diagonal_relaxed") if self.reject_parts
+            else empty_issues().with_columns(pl.lit(None, pl.String).alias("_marketplace_id"))
+        )
+        rejects = rejects.with_columns(pl.lit(name).alias("file")).sort(ROW, "field", "rule")
+        self.rejects_by_marketplace = rejects.select(*quarantine.REJECT_COLUMNS, "_marketplace_id")
+        warnings = concat(self.warning_parts).with_columns(pl.lit(name).alias("file")).select(quarantine.REJECT_COLUMNS)
+        if valid.height + self.rejected != self.rows:
+            raise AssertionError(
+                f"{file}: {self.rows} rows read but {valid.height} valid + {self.rejected} rejected"
+            )
+        return IngestResult(
+            file=str(file), seller_id=seller_id, marketplace_id=requested["id"] if requested else None,
+            full_catalog=full_catalog, rows=self.rows, valid=valid,
+            rejects=rejects.select(quarantine.REJECT_COLUMNS), warnings=warnings,
+            blank_rows=self.blank_rows, file_warnings=file_warnings,
+        )
+
+
+def _write_rejects(
+    result: IngestResult, rejects: pl.DataFrame, marketplaces_seen: dict[str | None, str], root: Path,
+) -> list[Path]:
+    """One rejects file per marketplace of the run; a stale file from an earlier run is removed when clean."""
+    written = []
+    name = Path(result.file).name
+    for marketplace_id, code in marketplaces_seen.items():
+        path = quarantine.rejects_path(root, result.seller_id, code, name)
+        mine = rejects.filter(
+            pl.col("_marketplace_id").is_null() if marketplace_id is None else pl.col("_marketplace_id") == marketplace_id
+        )
+        if mine.height:
+            written.append(quarantine.write_rejects(mine, path))
+        elif path.exists():
+            path.unlink()
+    return written
