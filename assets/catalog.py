@@ -101,35 +101,27 @@ def validated_catalog(context: dg.AssetExecutionContext, settings: SettingsResou
     with core_logs(context):
         try:
             result = core.ingest(path, seller_id=pair.seller_id, marketplace=pair.country,
-                                 full_catalog=bool(source.get("full_catalog")))
+                                 full_catalog=bool(source.get("full_catalog")),
+                                 rejects_root=settings.folder("rejected"))
         except core.catalog_read_error() as exc:
             raise dg.Failure(f"cannot read {path.name}: {exc}") from None
-    valid, rejects, counts = result.valid, result.rejects, dict(result.counts)
-    rows = int(counts.get("rows", valid.height + _distinct_rows(rejects)))
-    rejected = rows - valid.height
-    by_rule = _by_rule(rejects)
+    valid, rejects = result.valid, result.rejects
+    rows, rejected, by_rule = result.rows, result.rejected_count, result.by_rule()
     numbers = {"rows": rows, "valid": valid.height, "rejected": rejected,
-               "reject_rate": (rejected / rows) if rows else 0.0, "reject_findings": rejects.height}
+               "reject_rate": (rejected / rows) if rows else 0.0, "reject_findings": rejects.height,
+               "warnings": result.warnings.height}
     numbers.update({f"rejects/{rule}": n for rule, n in by_rule.items()})
+    rejects_files = {f"rejects_file_{i}": dg.MetadataValue.path(str(p)) for i, p in enumerate(result.rejects_files)}
     yield dg.Output(valid, output_name="validated_catalog", metadata={
         **meta.numeric(numbers),
         "sha256": source.get("sha256", ""),
         "rejects_by_rule": dg.MetadataValue.json(by_rule),
         "top_rejects": meta.top_errors_table(rejects.to_dicts(), ("rule", "message")),
+        "file_warnings": dg.MetadataValue.json(list(result.file_warnings)),
+        **rejects_files,
     })
     yield dg.Output(rejects, output_name="catalog_rejects", metadata=meta.numeric({"findings": rejects.height,
                                                                                   "rejected_rows": rejected}))
-
-
-def _distinct_rows(rejects: pl.DataFrame) -> int:
-    return rejects.select(pl.col("row").n_unique()).item() if "row" in rejects.columns and rejects.height else 0
-
-
-def _by_rule(rejects: pl.DataFrame) -> dict[str, int]:
-    if not rejects.height or "rule" not in rejects.columns:
-        return {}
-    grouped = rejects.group_by("rule").len().sort("len", descending=True)
-    return {str(r): int(n) for r, n in grouped.iter_rows()}
 
 
 @dg.asset(

@@ -44,7 +44,7 @@ class DagsterLogHandler(logging.Handler):
 
 @contextmanager
 def core_logs(context: dg.OpExecutionContext | dg.AssetExecutionContext, level: int = logging.INFO) -> Iterator[str]:
-    """Run a block with the core's logs in the run log and `telemetry.current_trace_id() == context.run_id`."""
+    """Run a block with the core's logs in the run log and `telemetry.current_trace_id()` == the run id."""
     logger = logging.getLogger(CORE_LOGGER)
     handler = DagsterLogHandler(context.log)
     previous = logger.level
@@ -52,7 +52,7 @@ def core_logs(context: dg.OpExecutionContext | dg.AssetExecutionContext, level: 
         logger.setLevel(level)
     logger.addHandler(handler)
     try:
-        with telemetry.trace(context.run_id) as trace_id:
+        with telemetry.trace(context.run.run_id) as trace_id:
             yield trace_id
     finally:
         logger.removeHandler(handler)

@@ -41,7 +41,7 @@ FEATURES: dict[str, list[tuple[str, str]]] = {
     "read": [("amz_pipeline.catalog.readers", "read_catalog")],
     "ingest": [("amz_pipeline.catalog.ingest", "ingest")],
     "delta": [("amz_pipeline.catalog.delta", "compute_delta")],
-    "client": [("amz_pipeline.spapi.client", "SPAPIClient")],
+    "client": [("amz_pipeline.spapi.client", "SyncSPAPIClient")],
     "publish": [("amz_pipeline.publishing", "enqueue_changes")],
 }
 
@@ -57,23 +57,35 @@ def catalog_read_error() -> type[Exception]:
     return _attr("amz_pipeline.catalog.errors", "CatalogReadError", "reading catalogs")
 
 
-def ingest(path: Path, *, seller_id: str, marketplace: str, full_catalog: bool) -> Any:
-    """`IngestResult(valid, rejects, counts)`: read → row schema → templates → product type → policy."""
+def ingest(path: Path, *, seller_id: str, marketplace: str, full_catalog: bool, rejects_root: Path) -> Any:
+    """`IngestResult` (rows, valid, rejects, warnings, by_rule(), rejected_count, rejects_files): read → row rules →
+    marketplace rules → content policy → duplicates → product type → payloads."""
     fn = _attr("amz_pipeline.catalog.ingest", "ingest", "catalog ingestion and validation")
-    return fn(path, seller_id=seller_id, marketplace=marketplace, full_catalog=full_catalog)
+    return fn(path, seller_id=seller_id, marketplace=marketplace, full_catalog=full_catalog, rejects_root=rejects_root)
 
 
 # --- SP-API client ---------------------------------------------------------------------------------------------------
 
 def make_client(
-    *, seller_id: str, region: str, credentials: dict[str, Any], base_url: str, lwa_token_url: str, sigv4: bool
+    *, seller_id: str, region: str, credentials: dict[str, Any], base_url: str, lwa_token_url: str, sigv4: bool,
+    cache_dir: Path | None = None, metrics: Any = None,
 ) -> Any:
-    cls = _attr("amz_pipeline.spapi.client", "SPAPIClient", "the SP-API client")
-    return cls(
+    """A blocking `SyncSPAPIClient` for one seller and region (close it: it is a context manager)."""
+    sync_client = _attr("amz_pipeline.spapi.client", "SyncSPAPIClient", "the SP-API client")
+    lwa_credentials = _attr("amz_pipeline.spapi.auth", "LWACredentials", "the SP-API client")
+    endpoint = _attr("amz_pipeline.spapi.endpoints", "endpoint", "the SP-API client")(region, base_url=base_url)
+    signer = None
+    if sigv4:
+        signing = importlib.import_module("amz_pipeline.spapi.signing")
+        signer = signing.SigV4Signer(signing.aws_credentials(region=endpoint.aws_region), endpoint.aws_region).sign
+    return sync_client(
         seller_id=seller_id,
         region=region,
-        credentials=credentials,
-        base_url=base_url,
+        credentials=lwa_credentials(client_id=credentials["client_id"], client_secret=credentials["client_secret"],
+                                    refresh_token=credentials["refresh_token"]),
+        endpoint=endpoint,
         lwa_token_url=lwa_token_url,
-        sigv4=sigv4,
+        signer=signer,
+        cache_dir=cache_dir,
+        metrics=metrics,
     )

@@ -8,6 +8,7 @@ the demo seller, which is only ever used against our own sandbox.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -72,8 +73,9 @@ class SPAPIClientResource(dg.ConfigurableResource):
                 return {k: demo[k] for k in ("client_id", "client_secret", "refresh_token")}
             raise
 
-    def client(self, seller_id: str, region: str, secrets: SecretStoreResource):
-        """A core SP-API client for one seller and region (see `resources.core.make_client`)."""
+    def client(self, seller_id: str, region: str, secrets: SecretStoreResource, *, cache_dir: Path | None = None,
+               metrics: Any = None):
+        """A blocking core SP-API client for one seller and region; use it as a context manager."""
         return core.make_client(
             seller_id=seller_id,
             region=region,
@@ -81,4 +83,6 @@ class SPAPIClientResource(dg.ConfigurableResource):
             base_url=self.base_url(region),
             lwa_token_url=self.lwa_url(),
             sigv4=self.sigv4,
+            cache_dir=cache_dir,
+            metrics=metrics,
         )
