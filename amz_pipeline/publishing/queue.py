@@ -419,7 +419,7 @@ def reclaim(engine: Engine) -> int:
 # --- outcomes ------------------------------------------------------------------------------------------------------
 
 
-def _held(session: Session, job_id: int, owner: str | None) -> PublishJob | None:
+def held(session: Session, job_id: int, owner: str | None) -> PublishJob | None:
     """The job, if `owner` still holds its lease (fencing: a worker whose lease was taken over must not write)."""
     job = session.get(PublishJob, job_id, with_for_update=session.bind.dialect.name == "postgresql")
     if job is None or job.state != JobState.IN_FLIGHT.value:
@@ -438,7 +438,7 @@ def finish(
     error: str | None = None,
 ) -> PublishJob | None:
     """Move a held job to a terminal state. Returns the job, or None when the lease was lost."""
-    job = _held(session, job_id, owner)
+    job = held(session, job_id, owner)
     if job is None:
         return None
     job.state = state.value
@@ -453,7 +453,7 @@ def retry_later(
 ) -> tuple[str, PublishJob | None]:
     """A retryable failure: back to pending with backoff, superseded if a newer change is waiting, or dead-lettered
     (`retries_exhausted`) once the retries are used up. Returns the outcome name and the job."""
-    job = _held(session, job_id, owner)
+    job = held(session, job_id, owner)
     if job is None:
         return "lost", None
     if _has_newer(session, job):
