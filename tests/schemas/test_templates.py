@@ -5,9 +5,14 @@ payload that its product-type schema accepts."""
 from __future__ import annotations
 
 import copy
+import importlib
+import importlib.util
+import json
 import re
 from datetime import date, datetime
+from pathlib import Path
 
+import polars as pl
 import pytest
 from jsonschema import Draft201909Validator
 
@@ -364,3 +369,103 @@ def test_sale_price_without_window_is_reported():
     row = complete_row("PRODUCT") | {"sale_start_date": None, "sale_end_date": None}
     found = validate("PRODUCT", apply_template("PRODUCT", row, "US"))
     assert any("'start_at' is a required property" in m for m in found), found
+
+
+# ---------------------------------------------------------------- sample catalogs (data/samples, scripts/make_samples.py)
+
+
+def _load_sibling(name: str):
+    """Load another test module of this folder by path (tests have no packages under importlib mode)."""
+    spec = importlib.util.spec_from_file_location(f"_schemas_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SAMPLES = schemas.SCHEMAS_DIR.parent / "data" / "samples"
+BY_ID = {m["id"]: code for code, m in MARKETPLACES.items()}
+
+
+def _sample_rows() -> dict[str, list[dict]]:
+    make_samples = importlib.import_module("scripts.make_samples")
+    return make_samples.build_all()
+
+
+def _country(row: dict) -> str:
+    return BY_ID.get(row["marketplace"], row["marketplace"])
+
+
+def _policy_errors(policy, row: dict) -> list[str]:
+    found = []
+    for rule in policy.POLICY["rules"]:
+        for col in rule["applies_to"]["columns"]:
+            value = row.get(col)
+            if isinstance(value, str) and policy.violation(rule, value) is not None:
+                found.append(f"{rule['severity']}:{rule['id']}:{col}")
+    return found
+
+
+def test_samples_are_generated_deterministically_and_committed_in_sync(tmp_path):
+    make_samples = importlib.import_module("scripts.make_samples")
+    make_samples.write_all(tmp_path)
+    for name in ("catalog_us.csv", "catalog_de.csv", "catalog_small.ndjson", "expected.json", "README.md"):
+        assert (tmp_path / name).read_bytes() == (SAMPLES / name).read_bytes(), name
+    assert pl.read_parquet(tmp_path / "catalog_mixed.parquet").equals(pl.read_parquet(SAMPLES / "catalog_mixed.parquet"))
+    assert pl.read_excel(tmp_path / "catalog_jp.xlsx").equals(pl.read_excel(SAMPLES / "catalog_jp.xlsx"))
+    assert (SAMPLES / "catalog_de.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_sample_mix_covers_marketplaces_product_types_and_defects():
+    rows = _sample_rows()
+    expected = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
+    total = sum(len(r) for r in rows.values())
+    rejected = sum(len(e["rejected"]) for e in expected.values())
+    assert 300 <= total <= 600
+    assert 0.07 <= rejected / total <= 0.15
+    assert {r["product_type"] for rs in rows.values() for r in rs} >= set(PRODUCT_TYPES)
+    assert len({_country(r) for rs in rows.values() for r in rs}) >= 8
+    defects = {e["defect"] for e in expected.values() for e in e["rejected"]}
+    assert {"missing_brand", "negative_price", "price_three_decimals", "jpy_price_decimals", "bad_ean_check_digit",
+            "sku_too_long", "duplicate_sku", "unknown_condition", "negative_quantity", "promotional_title",
+            "html_description", "fba_with_quantity", "battery_missing_type", "wrong_currency"} <= defects
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    for name, entry in expected.items():
+        for bad in entry["rejected"] + entry["warnings"]:
+            assert f"| {name} | {bad['row']} | `{bad['sku']}` |" in readme, (name, bad["sku"])
+
+
+def test_good_sample_rows_map_to_valid_listings_and_pass_the_content_policy():
+    policy = _load_sibling("test_content_policy_data")
+    for name, rows in _sample_rows().items():
+        for row in rows:
+            info = row.get("_defect")
+            if info and info["severity"] == "error":
+                continue
+            country, pt = _country(row), row["product_type"]
+            payload = apply_template(pt, {k: (str(v) if isinstance(v, int | float) else v) for k, v in row.items()
+                                          if not isinstance(v, dict)}, country)
+            assert validate(pt, payload) == [], (name, row["sku"])
+            errors = [e for e in _policy_errors(policy, row) if e.startswith("error:")]
+            assert errors == [], (name, row["sku"], errors)
+            if info:
+                assert any(e.startswith("warning:") for e in _policy_errors(policy, row)), (name, row["sku"])
+
+
+def test_bad_sample_rows_are_caught_where_expected_says():
+    policy = _load_sibling("test_content_policy_data")
+    for name, rows in _sample_rows().items():
+        for row in rows:
+            info = row.get("_defect")
+            if not info or info["severity"] != "error":
+                continue
+            if info["stage"] == "content_policy":
+                assert any(e.startswith("error:") and e.endswith(":" + info["field"])
+                           for e in _policy_errors(policy, row)), (name, row["sku"])
+            elif info["stage"] == "product_type":
+                pt = row["product_type"]
+                if pt not in INDEX:
+                    continue
+                payload = apply_template(pt, {k: v for k, v in row.items() if not isinstance(v, dict)}, _country(row))
+                assert validate(pt, payload), (name, row["sku"])
+            else:
+                assert info["field"] in row, (name, row["sku"])
