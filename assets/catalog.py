@@ -129,19 +129,20 @@ def validated_catalog(context: dg.AssetExecutionContext, settings: SettingsResou
     group_name=GROUP,
     io_manager_key="parquet_io",
     kinds={"polars", "parquet"},
-    description="Delta against the accepted state: only new or changed SKUs (price/quantity-only changes tagged).",
+    description="Delta against what Amazon last accepted: new, changed, offer_only (price/quantity) and delete rows; "
+                "unchanged rows are dropped.",
 )
 def listing_changes(context: dg.AssetExecutionContext, validated_catalog: pl.DataFrame,
                     database: DatabaseResource) -> dg.Output[pl.DataFrame]:
     pair = parse_partition(context.partition_key)
     source = source_of(context)
     with core_logs(context), database.session() as session:
-        changes = core.delta(session, validated_catalog, seller_id=pair.seller_id,
-                             marketplace_id=pair.marketplace_id, full_catalog=bool(source.get("full_catalog")))
-    kinds = _count(changes, "change")
+        delta = core.delta(session, validated_catalog, seller_id=pair.seller_id,
+                           full_catalog=bool(source.get("full_catalog")))
+    actions = _count(delta, "action")
+    changes = delta.filter(pl.col("action") != "unchanged")
     return dg.Output(changes, metadata={
-        **meta.numeric({"changes": changes.height, "unchanged": validated_catalog.height - changes.height,
-                        **{f"changes/{k}": v for k, v in kinds.items()}}),
+        **meta.numeric({"changes": changes.height, **{f"actions/{k}": v for k, v in sorted(actions.items())}}),
         "sha256": source.get("sha256", ""),
         "source_path": dg.MetadataValue.path(str(source.get("source_path", ""))),
         "changes_hash": changes_hash(changes),

@@ -12,6 +12,6 @@ defs = dg.Definitions(
             product_types.product_type_definitions],
     asset_checks=[checks.schema_validity, checks.reject_rate],
     jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job],
-    sensors=[sensors.inbox_sensor],
+    sensors=[sensors.inbox_sensor, sensors.alert_on_run_failure],
     resources=default_resources(),
 )

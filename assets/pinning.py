@@ -10,7 +10,7 @@ import polars as pl
 
 from amz_pipeline.hashing import payload_hash
 
-PIN_COLUMNS = ("marketplace_id", "sku", "change", "payload_hash")
+PIN_COLUMNS = ("marketplace_id", "sku", "action", "payload_hash")
 
 
 def changes_hash(changes: pl.DataFrame) -> str:

@@ -5,13 +5,26 @@ import json
 import dagster as dg
 from dagster._core.storage.tags import RUN_KEY_TAG
 
+from amz_pipeline import telemetry
+from amz_pipeline.storage.models import Alert
+from resources.database import DatabaseResource
 from resources.settings import SettingsResource
 
 from . import inbox as drop_folder
 from . import jobs
-from .partitions import seller_marketplace
+from .partitions import SELLER_TAG, seller_marketplace
 
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+def step_error(data) -> str:
+    """A step failure in the user's words: a `dg.Failure` description, else the innermost exception's message."""
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description.strip()
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error else ""
 
 
 def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
@@ -19,12 +32,7 @@ def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         data = record.dagster_event.step_failure_data if record.dagster_event else None
         if data and data.error:
-            if data.user_failure_data and data.user_failure_data.description:
-                return data.user_failure_data.description
-            error = data.error
-            while error.cause is not None:
-                error = error.cause
-            return error.message.strip()
+            return telemetry.redact(step_error(data))
     return "the run did not finish successfully (see the run in the Dagster UI)"
 
 
@@ -85,3 +93,25 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource
         cursor=json.dumps(cursor, sort_keys=True),
         dynamic_partitions_requests=[seller_marketplace.build_add_request(new_keys)] if new_keys else [],
     )
+
+
+@dg.run_failure_sensor(
+    name="alert_on_run_failure",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Records every failed run of this code location in the `alerts` table (kind run_failure).",
+)
+def alert_on_run_failure(context: dg.RunFailureSensorContext, database: DatabaseResource) -> None:
+    run = context.dagster_run
+    steps = []
+    for event in context.get_step_failure_events():
+        steps.append({"step": event.step_key, "error": telemetry.redact(step_error(event.step_failure_data))})
+    message = steps[0]["error"].splitlines()[0] if steps and steps[0]["error"] else telemetry.redact(
+        context.failure_event.message or "run failed")
+    with database.session() as session:
+        session.add(Alert(
+            kind="run_failure",
+            source=run.job_name,
+            message=message[:2000],
+            details={"run_id": run.run_id, "partition": run.tags.get("dagster/partition"),
+                     "seller_id": run.tags.get(SELLER_TAG), "file": run.tags.get("amz/file"), "steps": steps},
+        ))

@@ -64,6 +64,13 @@ def ingest(path: Path, *, seller_id: str, marketplace: str, full_catalog: bool, 
     return fn(path, seller_id=seller_id, marketplace=marketplace, full_catalog=full_catalog, rejects_root=rejects_root)
 
 
+def delta(session: Any, valid: pl.DataFrame, *, seller_id: str, full_catalog: bool) -> pl.DataFrame:
+    """`DELTA_COLUMNS` (row, marketplace_id, sku, action, payload_hash, offer_only_hash) for every valid row; actions
+    unchanged | new | changed | offer_only | delete. Deletes of missing SKUs are never requested from here."""
+    fn = _attr("amz_pipeline.catalog.delta", "compute_delta", "the delta step")
+    return fn(valid, session, seller_id, full_catalog=full_catalog)
+
+
 # --- SP-API client ---------------------------------------------------------------------------------------------------
 
 def make_client(

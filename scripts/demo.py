@@ -48,7 +48,8 @@ def _country_of(name: str) -> str:
 
 def copy_samples(samples: Path, inbox: Path, seller_id: str) -> list[Path]:
     copied = []
-    for sample in sorted(p for p in samples.iterdir() if p.is_file() and not p.name.startswith((".", "README"))):
+    suffixes = {".csv", ".tsv", ".xlsx", ".parquet", ".ndjson", ".jsonl"}
+    for sample in sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in suffixes):
         target = inbox / seller_id / _country_of(sample.name) / sample.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sample, target)
