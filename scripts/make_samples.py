@@ -729,7 +729,7 @@ re-run it). A test regenerates them and compares.
 | `catalog_small.ndjson` | JSON lines | US, DE, UK | `attributes_json` as a nested object (row 1) and as a JSON string (row 2); a `merchant_suggested_asin`; an `operation: delete` row |
 | `expected.json` | machine-readable list of the rows below | | per file: `rows`, `first_data_row`, `valid_rows`, `rejected[]`, `warnings[]` |
 
-All six product types appear in every file except where noted. Fulfilment: mostly merchant-fulfilled (`MFN`, with a
+All six product types appear in every file except `catalog_small.ndjson` (LUGGAGE, SHIRT, SHOES, HOME). Fulfilment: mostly merchant-fulfilled (`MFN`, with a
 quantity and handling time); about one row in eight is FBA (`FBA`, `AFN` or `AMAZON_*`) with no quantity. Some rows carry
 a list price, a sale price with a December window, minimum/maximum seller-allowed prices or a B2B price.
 
