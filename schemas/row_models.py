@@ -16,9 +16,13 @@ raised (see STACK-NOTES).
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
+
+from schemas import load_json
 
 MAX_SKU_LENGTH = 40
 MAX_HANDLING_DAYS = 30
@@ -45,6 +49,7 @@ RULE_MESSAGES = {
     "sku_control_characters": "SKU contains control characters (tabs, line breaks, ...)",
     "product_type_required": "product_type is required (except for operation=delete)",
     "product_type_format": "product_type must be an Amazon product type name such as SHIRT (letters, digits, _)",
+    "product_type_unknown": "no schema for this product type in schemas/product_types (see index.json for the list)",
     "price_format": "not a number",
     "price_not_positive": "must be greater than 0",
     "price_decimals": "too many decimals for the marketplace's currency",
@@ -68,10 +73,11 @@ RULE_MESSAGES = {
     "operation_value": "operation must be update or delete",
     "country_code_format": "use a two-letter ISO country code such as CN or DE",
     "attributes_json_not_object": "attributes_json must be one JSON object",
+    "fba_with_quantity": "an FBA (AMAZON_*) SKU takes no merchant quantity: Amazon counts its stock; leave quantity empty",
     "unreadable_row": "the row could not be read",
 }
 # Rules whose failures are reported but do not reject the row.
-WARNING_RULES = {"fba_quantity_ignored": "FBA (AMAZON_*) SKUs take no merchant quantity; quantity is ignored"}
+WARNING_RULES: dict[str, str] = {}
 
 _DECIMAL = r"^\d+(\.\d+)?$"
 _SIGNED_DECIMAL = r"^-?\d+(\.\d+)?$"
@@ -82,6 +88,12 @@ _DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}
 def _passes(data: PolarsData, condition: pl.Expr) -> pl.LazyFrame:
     """True where the value is absent or satisfies `condition` (a null condition counts as a failure)."""
     return data.lazyframe.select(pl.col(data.key).is_null() | condition.fill_null(False))
+
+
+@cache
+def known_product_types() -> tuple[str, ...]:
+    """Product types with a schema in `schemas/product_types/index.json`."""
+    return tuple(load_json("product_types/index.json"))
 
 
 def _number(column: str) -> pl.Expr:
@@ -177,6 +189,11 @@ class CatalogRow(pa.DataFrameModel):
     def _product_type_format(cls, data: PolarsData) -> pl.LazyFrame:
         return _passes(data, pl.col(data.key).str.contains(r"^[A-Z][A-Z0-9_]*$"))
 
+    @pa.check("product_type", name="product_type_unknown")
+    def _product_type_known(cls, data: PolarsData) -> pl.LazyFrame:
+        value = pl.col(data.key)
+        return _passes(data, ~value.str.contains(r"^[A-Z][A-Z0-9_]*$") | value.is_in(known_product_types()))
+
     @pa.check("operation", name="operation_value")
     def _operation(cls, data: PolarsData) -> pl.LazyFrame:
         return _passes(data, pl.col(data.key).is_in(OPERATIONS))
@@ -237,7 +254,7 @@ class CatalogRow(pa.DataFrameModel):
     def _dimension(cls, data: PolarsData) -> pl.LazyFrame:
         return _passes(data, pl.col(data.key).str.contains(_DECIMAL) & (_number(data.key) > 0))
 
-    @pa.check("quantity", name="fba_quantity_ignored")
+    @pa.check("quantity", name="fba_with_quantity")
     def _fba_quantity(cls, data: PolarsData) -> pl.LazyFrame:
         fba = pl.col("fulfillment_channel").str.starts_with("AMAZON_").fill_null(False)
         return _passes(data, ~fba)
@@ -309,7 +326,8 @@ class CatalogRow(pa.DataFrameModel):
 
     @pa.check("main_image_url", name="image_url_format")
     def _image_url(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(r"^https?://\S+$"))
+        # Spaces in the path are tolerated (Amazon percent-encodes them); the host must be well formed.
+        return _passes(data, pl.col(data.key).str.contains(r"^https?://[^\s/?#]+\.[^\s/?#]+([/?#].*)?$"))
 
     @pa.check("attributes_json", name="attributes_json_not_object")
     def _attributes_json(cls, data: PolarsData) -> pl.LazyFrame:

@@ -37,6 +37,7 @@ def test_good_row_has_no_issues():
         ({"sku": "A\u0007B"}, "sku", "sku_control_characters"),
         ({"product_type": None}, "product_type", "product_type_required"),
         ({"product_type": "shirt wear"}, "product_type", "product_type_format"),
+        ({"product_type": "GADGET"}, "product_type", "product_type_unknown"),
         ({"price": "abc"}, "price", "price_format"),
         ({"price": "0"}, "price", "price_not_positive"),
         ({"price": "-3"}, "price", "price_not_positive"),
@@ -60,6 +61,7 @@ def test_good_row_has_no_issues():
         ({"handling_time": "45"}, "handling_time", "handling_time_range"),
         ({"item_package_weight": "heavy"}, "item_package_weight", "dimension_format"),
         ({"main_image_url": "ftp://x/y.jpg"}, "main_image_url", "image_url_format"),
+        ({"main_image_url": "https://no host/y.jpg"}, "main_image_url", "image_url_format"),
         ({"batteries_required": "maybe"}, "batteries_required", "boolean_value"),
         ({"country_of_origin": "China"}, "country_of_origin", "country_code_format"),
         ({"operation": "upsertify"}, "operation", "operation_value"),
@@ -89,6 +91,7 @@ def test_each_rule_rejects_its_bad_value(overrides, field, rule):
         ({"sale_price": "9.99", "sale_start_date": "2024-03-01", "sale_end_date": "2024-03-31T23:59:59Z"}, None),
         ({"operation": "Delete", "product_type": None, "price": None}, None),
         ({"batteries_required": "No", "country_of_origin": "cn"}, None),
+        ({"main_image_url": "https://images.example.com/casa nova/x 1.jpg"}, None),
         ({"marketplace": None}, "US"),
     ],
 )
@@ -101,9 +104,12 @@ def test_jpy_takes_no_decimals():
     assert issues["rule"].to_list() == ["price_decimals"]
 
 
-def test_fba_quantity_is_a_warning():
+def test_fba_sku_takes_no_merchant_quantity():
     issues = _issues({"fulfillment_channel": "FBA", "quantity": "4"})
-    assert issues.select("rule", "severity").to_dicts() == [{"rule": "fba_quantity_ignored", "severity": "warning"}]
+    assert issues.select("field", "rule", "severity").to_dicts() == [
+        {"field": "quantity", "rule": "fba_with_quantity", "severity": "error"}
+    ]
+    assert _issues({"fulfillment_channel": "AFN", "quantity": None}).height == 0
 
 
 def test_duplicates_across_the_whole_file_list_every_row():
