@@ -14,28 +14,9 @@ import pytest
 
 from amz_pipeline.catalog.errors import CatalogReadError
 from amz_pipeline.catalog.ingest import ingest
-from amz_pipeline.hashing import payload_hash
+from tests.catalog.gate_stand_ins import stand_in_build_payloads, stand_in_validate_attributes
 
 HEADER = ["item_sku", "feed_product_type", "marketplace", "title", "standard_price", "quantity", "color"]
-
-
-def stand_in_build_payloads(frame: pl.DataFrame, marketplace_id: str) -> pl.DataFrame:
-    rows = frame.select("sku", "item_name", "price", "quantity", "color").to_dicts()
-    hashes = [payload_hash({"m": marketplace_id, **r}) for r in rows]
-    offer = [payload_hash([r["price"], r["quantity"]]) for r in rows]
-    return frame.with_columns(
-        pl.Series("attributes", ["{}"] * frame.height, pl.String),
-        pl.Series("payload_hash", hashes, pl.String),
-        pl.Series("offer_only_hash", offer, pl.String),
-    )
-
-
-def stand_in_validate_attributes(frame: pl.DataFrame, marketplace_id: str) -> pl.DataFrame:
-    """Rejects color 'plaid' (stands for any product-type schema violation)."""
-    return frame.filter(pl.col("color") == "plaid").select(
-        "row", "sku", field=pl.lit("color"), rule=pl.lit("enum"), severity=pl.lit("ERROR"),
-        message=pl.lit("color: 'plaid' is not one of the allowed values"),
-    )
 
 
 GATE = {"build_payloads": stand_in_build_payloads, "validate_attributes": stand_in_validate_attributes}
