@@ -60,7 +60,8 @@ class Change:
 
     `body` is what goes to Amazon: `{"productType", "requirements"?, "attributes"}` for UPDATE and PARTIAL_UPDATE,
     `{"productType", "patches"}` for PATCH, None for DELETE. `listing_hash`/`offer_hash` are ingestion's hashes that
-    become the listing's accepted hashes once Amazon accepts the change.
+    become the listing's accepted hashes once Amazon accepts the change; `attributes` is the full desired attribute
+    set (stored on the listing so the next delta can tell an offer-only change from a product change).
     """
 
     seller_id: str
@@ -70,6 +71,7 @@ class Change:
     body: dict[str, Any] | None
     listing_hash: str | None = None
     offer_hash: str | None = None
+    attributes: dict[str, Any] | None = None
 
     @property
     def product_type(self) -> str | None:
@@ -222,7 +224,7 @@ def _next_seqs(session: Session, changes: list[Change]) -> dict[tuple[str, str, 
                 "marketplace_id": c.marketplace_id,
                 "sku": c.sku,
                 "product_type": c.product_type,
-                "desired_attributes": (c.body or {}).get("attributes"),
+                "desired_attributes": c.attributes if c.attributes is not None else (c.body or {}).get("attributes"),
                 "desired_payload_hash": c.listing_hash,
                 "offer_payload_hash": c.offer_hash,
                 "change_seq": 1,
@@ -242,6 +244,7 @@ def _next_seqs(session: Session, changes: list[Change]) -> dict[tuple[str, str, 
                 "b_pt": c.product_type,
                 "b_hash": c.listing_hash,
                 "b_offer": c.offer_hash,
+                "b_attributes": c.attributes if c.attributes is not None else (c.body or {}).get("attributes"),
             }
             for c in items
             if (c.marketplace_id, c.sku) in existing
@@ -255,6 +258,7 @@ def _next_seqs(session: Session, changes: list[Change]) -> dict[tuple[str, str, 
                     product_type=func.coalesce(bindparam("b_pt"), Listing.__table__.c.product_type),
                     desired_payload_hash=bindparam("b_hash"),
                     offer_payload_hash=bindparam("b_offer"),
+                    desired_attributes=bindparam("b_attributes", type_=Listing.__table__.c.desired_attributes.type),
                     status=ListingStatus.QUEUED.value,
                     updated_at=now,
                 ),

@@ -1,0 +1,72 @@
+"""Helpers for the publishing tests: a client pool on the live sandbox, sandbox admin calls, change builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from amz_pipeline.publishing.client import ClientPool, PublishingClient
+from amz_pipeline.publishing.engine import EngineConfig
+from amz_pipeline.publishing.feeds.build import FeedLimits
+from amz_pipeline.publishing.feeds.submit import FeedConfig
+from amz_pipeline.publishing.listings_worker import WorkerConfig
+from amz_pipeline.publishing.queue import Change, Operation, RetryPolicy
+from amz_pipeline.spapi.auth import LWACredentials, TokenCache
+from amz_pipeline.spapi.ratelimit import RateLimiter
+from tests.support.sandbox import luggage_attributes
+
+US = "ATVPDKIKX0DER"
+
+
+def sandbox_pool(server: Any, seller: dict[str, str]) -> ClientPool:
+    credentials = LWACredentials(seller["client_id"], seller["client_secret"], seller["refresh_token"])
+    limiter = RateLimiter()  # fresh buckets and tokens per test: the sandbox was reset
+    tokens = TokenCache()
+
+    def make(seller_id: str, region: str) -> PublishingClient:
+        return PublishingClient(seller_id=seller_id, region=region, credentials=credentials, endpoint=server.base_url,
+                                lwa_token_url=server.lwa_token_url, limiter=limiter, token_cache=tokens)
+
+    return ClientPool(make)
+
+
+def fast_config(**feed_overrides: Any) -> EngineConfig:
+    """Short backoffs and polls; the feed window scaled like the sandbox's `speed`."""
+    limits = feed_overrides.pop("limits", FeedLimits(25_000, 10 * 1024 * 1024, 5, 300))
+    return EngineConfig(
+        listings_max_skus=50,
+        worker=WorkerConfig(concurrency=8, lease_seconds=30, retry=RetryPolicy(max_retries=6, base_seconds=0.05,
+                                                                                 cap_seconds=0.5)),
+        feeds=FeedConfig(limits=limits, poll_min_seconds=0.05, poll_max_seconds=0.5, adopt_wait_seconds=2,
+                         clock_skew_seconds=5, retry=RetryPolicy(max_retries=3, base_seconds=0.05, cap_seconds=0.2),
+                         **feed_overrides),
+    )
+
+
+def full_change(seller_id: str, sku: str, *, price: float = 20.0, quantity: int = 3,
+                operation: Operation = Operation.PARTIAL_UPDATE, drop: tuple[str, ...] = ()) -> Change:
+    attributes = luggage_attributes(price=price, quantity=quantity)
+    for name in drop:
+        attributes.pop(name)
+    body = {"productType": "LUGGAGE", "attributes": attributes}
+    if operation is Operation.UPDATE:
+        body["requirements"] = "LISTING"
+    return Change(seller_id, US, sku, operation, body, listing_hash=f"{sku}-{price}-{quantity}",
+                  offer_hash=f"o-{price}-{quantity}", attributes=attributes)
+
+
+def sandbox_listings(server: Any, seller_id: str) -> dict[str, dict[str, Any]]:
+    response = httpx.get(f"{server.base_url}/_sandbox/sellers/{seller_id}/listings", timeout=30)
+    response.raise_for_status()
+    return {item["sku"]: item for item in response.json()["listings"]}
+
+
+def sandbox_history(server: Any, seller_id: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{server.base_url}/_sandbox/sellers/{seller_id}/history", timeout=30)
+    response.raise_for_status()
+    return response.json()["history"]
+
+
+def sandbox_config(server: Any, **changes: Any) -> None:
+    httpx.post(f"{server.base_url}/_sandbox/config", json=changes, timeout=10).raise_for_status()
