@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -182,3 +183,18 @@ def test_unreadable_files_raise_one_clear_error(tmp_path, name, content, reason)
 def test_missing_file(tmp_path):
     with pytest.raises(CatalogReadError, match="file not found"):
         read_catalog(tmp_path / "nope.csv")
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
+
+
+@pytest.mark.parametrize("name", ["catalog_us.csv", "catalog_de.csv", "catalog_jp.xlsx", "catalog_mixed.parquet",
+                                  "catalog_small.ndjson"])
+def test_sample_catalogs_read_with_canonical_columns(name):
+    expected = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))[name]
+    frame = read_catalog(SAMPLES / name)
+    non_blank = frame.filter(pl.any_horizontal(pl.all().exclude("row", READ_ERROR).is_not_null()))
+    assert non_blank.height == expected["rows"]
+    assert frame["row"][0] == expected["first_data_row"]
+    assert {"sku", "product_type", "price", "item_name"} <= set(frame.columns)
+    assert all(dtype == pl.String for name, dtype in frame.schema.items() if name != "row")
