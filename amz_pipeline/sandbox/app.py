@@ -16,7 +16,9 @@ from starlette.routing import Route
 from . import admin, definitions, feeds, listings
 from .config import SandboxConfig
 from .errors import ApiError, error_response
+from .feed_processing import process_feed
 from .lwa import token_endpoint
+from .persistence import StateStore
 from .runtime import Sandbox
 
 ITEM = "/listings/2021-08-01/items/{sellerId}/{sku:path}"
@@ -98,15 +100,17 @@ class RequestIdMiddleware:
 def create_app(config: SandboxConfig | None = None) -> Any:
     """The sandbox as an ASGI app; `app.state.sandbox` is the running `Sandbox` (state, config, plans)."""
     sandbox = Sandbox(config or SandboxConfig())
+    if sandbox.config.state_path:
+        sandbox.store = StateStore(sandbox)
+        sandbox.store.load()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if sandbox.config.state_path:
-            from .persistence import StateStore
-
-            sandbox.store = StateStore(sandbox)
-            sandbox.store.load()
+        if sandbox.store is not None:
             sandbox.spawn(sandbox.store.run())
+            for feed in sandbox.store.unfinished_feeds():
+                feed.status, feed.started = "IN_QUEUE", None
+                sandbox.spawn(process_feed(sandbox, feed))
         try:
             yield
         finally:
