@@ -218,7 +218,9 @@ def run_metrics(engine: Engine, run_id: str | None, worker: WorkerStats, feeds: 
     """Plain JSON-able metrics for a run (Dagster metadata, CLI summary, benchmarks)."""
     counts = job_counts(engine, run_id)
     with session_factory(engine)() as session:
-        letters = select(func.count()).select_from(DeadLetter).join(PublishJob, PublishJob.id == DeadLetter.job_id)
+        # INVALID answers are dead letters too (a person re-drives them) but are counted as `invalid`.
+        letters = select(func.count()).select_from(DeadLetter).join(
+            PublishJob, PublishJob.id == DeadLetter.job_id).where(DeadLetter.cause != "invalid")
         if run_id is not None:
             letters = letters.where(PublishJob.run_id == run_id)
         dead = int(session.scalar(letters) or 0)
