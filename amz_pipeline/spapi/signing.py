@@ -12,6 +12,7 @@ canonicalizes from the decoded query. Only host, content type and the x-amz-* he
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Generator
 from urllib.parse import quote
 
@@ -24,6 +25,8 @@ from botocore.session import Session
 from amz_pipeline import telemetry
 
 SERVICE = "execute-api"
+# botocore logs the canonical request (with x-amz-access-token) at DEBUG: mask it like our own records.
+telemetry.install_redaction(logging.getLogger("botocore.auth"))
 _SIGNED = ("host", "content-type", "x-amz-access-token", "x-amz-security-token")
 
 
