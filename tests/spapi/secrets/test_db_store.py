@@ -130,7 +130,7 @@ def test_kms_envelope_encryption_with_an_encryption_context(secrets_engine, kms_
     assert EncryptedDbSecretStore("prod", secrets_engine, KmsDataKey(kms, kms_key_id)).get(PROD) == CREDENTIALS
 
 
-def test_kms_decrypt_is_bound_to_the_secret_name(secrets_engine, kms_key_id):
+def test_kms_decrypt_is_bound_to_the_secret_name(kms_key_id):
     """The data key of a prod secret does not decrypt under another secret's encryption context."""
     kms = aws_client("kms", "us-east-1")
     provider = KmsDataKey(kms, kms_key_id)
