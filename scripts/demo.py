@@ -74,7 +74,7 @@ def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5) -> list
             return results
         for request in tick.run_requests:
             print(f"  running {request.job_name} for {request.tags['amz/file']} ...", flush=True)
-            job = defs.get_job_def(request.job_name)
+            job = defs.resolve_job_def(request.job_name)
             result = job.execute_in_process(
                 run_config=request.run_config, instance=instance, partition_key=request.partition_key,
                 tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False,

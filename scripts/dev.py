@@ -1,0 +1,77 @@
+"""`make dev`: our SP-API sandbox plus the Dagster UI (`dagster dev`) on 127.0.0.1, stopped together with Ctrl-C.
+
+`dagster dev -w workspace.yaml` is the command (it ships with the pinned dagster-webserver; the newer `dg dev` needs the
+separate dagster-dg-cli package and a dg project layout, and `workspace.yaml` is what production uses anyway). It runs
+the webserver and the daemon, so the drop-folder sensor, schedules and the run queue work as in production.
+
+`dagster dev` runs in its own session (start_new_session): started in the background from a non-interactive shell it
+would otherwise ignore SIGINT/SIGTERM (STACK-NOTES.md), so this script stops it by signalling its process group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 20.0) -> int:
+    """Stop `dagster dev` the way it expects: SIGTERM to it alone (it then stops its webserver, daemon and code
+    server); whatever of its process group is still there after `timeout` seconds gets SIGKILL."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    return process.wait()
+
+
+def dagster_dev_command(host: str, port: int) -> list[str]:
+    return [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(ROOT / "workspace.yaml"),
+            "-h", host, "-p", str(port)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=3000, help="Dagster UI port")
+    parser.add_argument("--sandbox-port", type=int, default=8787)
+    parser.add_argument("--speed", type=float, default=10.0, help="sandbox speed factor")
+    parser.add_argument("--feed-delay", type=float, default=2.0, help="sandbox feed processing delay (s, at speed 1)")
+    args = parser.parse_args(argv)
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+
+    from amz_pipeline.sandbox import SandboxConfig
+    from amz_pipeline.sandbox.server import SandboxServer
+
+    config = SandboxConfig(speed=args.speed, feed_processing_delay_seconds=args.feed_delay)
+    with SandboxServer(config, port=args.sandbox_port) as sandbox:
+        env = {**os.environ, "AMZ_SANDBOX_URL": sandbox.base_url}
+        env.pop("AMZ_SPAPI_ENDPOINT", None)
+        print(f"sandbox: {sandbox.base_url} (LWA {sandbox.lwa_token_url}); admin API {sandbox.base_url}/_sandbox/")
+        print(f"Dagster UI: http://127.0.0.1:{args.port}  (DAGSTER_HOME={home}); drop files into data/inbox/<seller>/<country>/")
+        process = subprocess.Popen(dagster_dev_command("127.0.0.1", args.port), cwd=ROOT, env=env,
+                                   start_new_session=True)
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop_group(process))
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            return stop_group(process)
+        finally:
+            stop_group(process)
+            signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
