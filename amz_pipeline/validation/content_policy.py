@@ -71,40 +71,47 @@ def _format(template: str, values: dict[str, pl.Expr]) -> pl.Expr:
     return pl.concat_str(parts, ignore_nulls=True)
 
 
-# Each kind: (failure test on the column, message values computed on failing rows only).
-Kind = Callable[[pl.Expr, dict[str, Any]], tuple[pl.Expr, dict[str, pl.Expr]]]
+# Each kind returns (cheap test on every row, exact test or None on the rows passing the cheap one, message
+# values computed on failing rows only). The cheap test must be a necessary condition of the exact one.
+Check = tuple[pl.Expr, pl.Expr | None, dict[str, pl.Expr]]
+Kind = Callable[[pl.Expr, pl.Expr, dict[str, Any]], Check]  # (value, lower-cased value, params)
 
 
 def _length(value: pl.Expr, params: dict[str, Any]) -> pl.Expr:
     return value.str.len_bytes() if params.get("unit") == "bytes" else value.str.len_chars()
 
 
-def _max_length(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
-    return _length(value, params) > params["max"], {"length": _length(value, params), "max": pl.lit(params["max"])}
+def _max_length(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
+    length = _length(value, params)
+    return length > params["max"], None, {"length": length, "max": pl.lit(params["max"])}
 
 
-def _min_length(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
-    return _length(value, params) < params["min"], {"length": _length(value, params), "min": pl.lit(params["min"])}
+def _min_length(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
+    length = _length(value, params)
+    return length < params["min"], None, {"length": length, "min": pl.lit(params["min"])}
 
 
-def _forbidden_chars(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+def _forbidden_chars(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
     char_class = "[" + "".join("\\" + c if c in _RUST_REGEX_META else c for c in params["chars"]) + "]"
     found = value.str.extract_all(char_class).list.unique(maintain_order=True).list.join(" ")
-    return value.str.contains(char_class), {"chars": found}
+    return value.str.contains_any(list(params["chars"])), None, {"chars": found}
 
 
-def _regex(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+def _regex(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
     pattern = ("(?i)" if params.get("ignore_case") else "") + params["pattern"]
-    return value.str.contains(pattern), {"match": value.str.extract(pattern, 0)}
+    return value.str.contains(pattern), None, {"match": value.str.extract(pattern, 0)}
 
 
-def _phrase_list(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
-    patterns = [(phrase, "(?i)" + _phrase_pattern(phrase)) for phrase in params["phrases"]]
-    combined = "(?i)(?:" + "|".join(_phrase_pattern(p) for p, _ in patterns) + ")"
-    which = pl.when(value.str.contains(patterns[0][1])).then(pl.lit(patterns[0][0]))
-    for phrase, pattern in patterns[1:]:
-        which = which.when(value.str.contains(pattern)).then(pl.lit(phrase))
-    return value.str.contains(combined), {"match": which.otherwise(None)}
+def _phrase_list(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
+    """Aho-Corasick substring search on lower-cased text first (fast, over-matches "sale" in "wholesale");
+    whole-word regexes only on the rows it flags."""
+    phrases = [p.lower() for p in params["phrases"]]
+    exact = [(phrase, _phrase_pattern(phrase)) for phrase in phrases]
+    which = pl.when(lowered.str.contains(exact[0][1])).then(pl.lit(exact[0][0]))
+    for phrase, pattern in exact[1:]:
+        which = which.when(lowered.str.contains(pattern)).then(pl.lit(phrase))
+    which = which.otherwise(None)
+    return lowered.str.contains_any(phrases), which.is_not_null(), {"match": which}
 
 
 def _words(value: pl.Expr, params: dict[str, Any]) -> pl.Expr:
@@ -113,29 +120,30 @@ def _words(value: pl.Expr, params: dict[str, Any]) -> pl.Expr:
     return text.str.extract_all(r"[\p{L}\p{N}]+").list.eval(pl.element().filter(~pl.element().is_in(ignored)))
 
 
-def _repeated_words(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+def _repeated_words(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
+    """Cheap pass: split on blanks and ASCII punctuation and compare the token count with the distinct count (a
+    word seen more than `max_repeats` times leaves at least `max_repeats` duplicates). Exact pass: real word
+    counts, ignoring the rule's ignore_words."""
     limit = params["max_repeats"]
-    words = _words(value, params)
-    # Cheap necessary condition for the pass/fail pass; the exact count only for rows that pass it.
-    maybe = (words.list.len() - words.list.n_unique()) >= limit
-    counts = words.list.eval(pl.element().value_counts(sort=True).first())
-    worst = counts.list.first()
-    failed = maybe & (worst.struct.field("count") > limit).fill_null(False)
-    return failed, {
-        "word": worst.struct.field(""),
-        "count": worst.struct.field("count"),
-        "max_repeats": pl.lit(limit),
-    }
+    tokens = lowered.str.replace_all(r"[[:punct:]\s]+", " ").str.strip_chars().str.split(" ")
+    maybe = (tokens.list.len() - tokens.list.n_unique()) >= limit
+    worst = _words(value, params).list.eval(pl.element().value_counts(sort=True).first()).list.first()
+    exact = (worst.struct.field("count") > limit).fill_null(False)
+    details = {"word": worst.struct.field(""), "count": worst.struct.field("count"), "max_repeats": pl.lit(limit)}
+    return maybe, exact, details
 
 
-def _all_caps(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+def _all_caps(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
+    """Cheap pass: few ASCII lower-case letters (necessary: lower-case letters ≤ (1 - ratio) × letters)."""
+    ascii_lower = value.str.count_matches(r"[a-z]")
+    maybe = ascii_lower <= value.str.len_chars() * (1 - params["uppercase_ratio"])
     letters = value.str.count_matches(r"\p{L}")
     upper = value.str.count_matches(r"\p{Lu}")
-    failed = (letters >= params["min_letters"]) & (upper >= letters * params["uppercase_ratio"])
-    return failed, {}
+    exact = (letters >= params["min_letters"]) & (upper >= letters * params["uppercase_ratio"])
+    return maybe, exact, {}
 
 
-def _html(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl.Expr]]:
+def _html(value: pl.Expr, lowered: pl.Expr, params: dict[str, Any]) -> Check:
     tag = r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>"
     allowed = [t.lower() for t in params.get("allowed_tags", [])]
     names = value.str.extract_all(tag).list.eval(
@@ -145,7 +153,7 @@ def _html(value: pl.Expr, params: dict[str, Any]) -> tuple[pl.Expr, dict[str, pl
     found = value.str.extract_all(tag).list.filter(
         pl.element().str.extract(r"^</?([A-Za-z][A-Za-z0-9]*)", 1).str.to_lowercase().is_in(allowed).not_()
     ).list.first()
-    return value.str.contains(tag) & (disallowed.list.len() > 0), {"tag": found}
+    return value.str.contains("<", literal=True), value.str.contains(tag) & (disallowed.list.len() > 0), {"tag": found}
 
 
 KINDS: dict[str, Kind] = {
@@ -160,10 +168,17 @@ KINDS: dict[str, Kind] = {
 }
 
 
+def _lowered(column: str) -> str:
+    return f"_lower_{column}"
+
+
 def content_policy_issues(frame: pl.DataFrame, rules: Sequence[PolicyRule] | None = None) -> pl.DataFrame:
     """Issues for every rule × column of `frame` (needs `row`, `sku`); columns a file lacks are skipped."""
+    rules = load_rules() if rules is None else rules
+    columns = sorted({c for rule in rules for c in rule.columns if c in frame.columns})
+    work = frame.select("row", "sku", *columns, *(pl.col(c).str.to_lowercase().alias(_lowered(c)) for c in columns))
     found = []
-    for rule in load_rules() if rules is None else rules:
+    for rule in rules:
         kind = KINDS.get(rule.kind)
         if kind is None:
             raise ValueError(f"content policy rule {rule.id!r}: unknown kind {rule.kind!r}")
@@ -171,8 +186,12 @@ def content_policy_issues(frame: pl.DataFrame, rules: Sequence[PolicyRule] | Non
             if column not in frame.columns:
                 continue
             value = pl.col(column)
-            failed, details = kind(value, rule.params)
-            failing = frame.select("row", "sku", column).filter(value.is_not_null() & failed.fill_null(False))
+            maybe, exact, details = kind(value, pl.col(_lowered(column)), rule.params)
+            failing = work.select("row", "sku", column, _lowered(column)).filter(
+                value.is_not_null() & maybe.fill_null(False)
+            )
+            if exact is not None and failing.height:
+                failing = failing.filter(exact.fill_null(False))
             if not failing.height:
                 continue
             found.append(issues_where(
