@@ -96,7 +96,7 @@ async def seller_listings(request: Request) -> Response:
 @_guard
 async def seller_history(request: Request) -> Response:
     seller_id = _known_seller(request)
-    return json_response({"history": _sandbox(request).state.history.get(seller_id, [])})
+    return json_response({"history": _sandbox(request).state.history_of(seller_id)})
 
 
 @_guard

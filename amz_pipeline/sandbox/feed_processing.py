@@ -137,7 +137,7 @@ async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any]
     issues: list[dict[str, Any]] = []
     accepted = invalid = 0
     seen_ids: set[int] = set()
-    touched: list[str] = []
+    touched: dict[str, None] = {}  # accepted SKUs, in order
     validator = message_validator()
     for index, message in enumerate(messages):
         if index and index % CHUNK == 0:
@@ -166,8 +166,7 @@ async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any]
                                         names[0] if names else None))
         if outcome.status == "ACCEPTED":
             accepted += 1
-            if sku not in touched:
-                touched.append(sku)
+            touched[sku] = None
         else:
             invalid += 1
     errors = sum(1 for i in issues if i["severity"] == "ERROR")

@@ -68,7 +68,7 @@ class StateStore:
             "tokens": {token: asdict(t) for token, t in state.tokens.items()},
             "listings": [listing.to_dict() for by_market in state.listings.values() for listing in by_market.values()],
             "feeds": [f.to_dict() for f in state.feeds.values()],
-            "history": state.history,
+            "history": {seller_id: state.history_of(seller_id) for seller_id in state.history},
             "notifications": state.notifications,
         }
         documents = [(d.document_id, json.dumps({k: v for k, v in asdict(d).items() if k != "data"}), d.data)

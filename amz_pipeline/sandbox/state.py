@@ -169,6 +169,17 @@ class SandboxState:
 
     def record_history(self, seller_id: str, sku: str, marketplace_id: str, when: float, channel: str, ref: str,
                        operation: str, payload: Any) -> None:
+        """Append an applied change. The payload is hashed when the history is read (hashing a full listing
+        costs more than validating it, and feeds apply tens of thousands of messages)."""
         self.history.setdefault(seller_id, []).append({
-            "sku": sku, "marketplace_id": marketplace_id, "time": iso(when), "channel": channel, "ref": ref,
-            "operation": operation, "payload_hash": payload_hash(payload)})
+            "sku": sku, "marketplace_id": marketplace_id, "time": when, "channel": channel, "ref": ref,
+            "operation": operation, "payload": payload})
+
+    def history_of(self, seller_id: str) -> list[dict[str, Any]]:
+        """The seller's history in the admin API shape, hashing payloads not hashed yet."""
+        entries = self.history.get(seller_id, [])
+        for entry in entries:
+            if "payload" in entry:
+                entry["payload_hash"] = payload_hash(entry.pop("payload"))
+                entry["time"] = iso(entry["time"])
+        return entries

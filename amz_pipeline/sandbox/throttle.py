@@ -37,6 +37,7 @@ def format_rate(rate: float) -> str:
 
 class UsagePlans:
     def __init__(self, speed: float, enforce: bool) -> None:
+        self.clock = time.monotonic  # replaceable so tests can step time exactly
         self.operations: dict[str, Any] = schemas.load_json("spapi/usage_plans.json")["operations"]
         self.limits: dict[str, Any] = schemas.load_json("spapi/limits.json")
         self.configure(speed, enforce)
@@ -65,7 +66,7 @@ class UsagePlans:
         """Consume one token from every bucket that applies; False (throttled) when any is empty."""
         if not self.enforce:
             return True
-        now = time.monotonic()
+        now = self.clock()
         plan = self.operations.get(operation)
         if plan and plan.get("rate") and not self._take(("seller", seller_id, operation), plan["rate"],
                                                          plan["burst"], now):

@@ -20,9 +20,21 @@ QUOTA_BODY = {"errors": [{"code": "QuotaExceeded", "message": "You exceeded your
                           "details": ""}]}
 
 
+class SteppedClock:
+    """Time that moves only when the test says so, so bucket arithmetic is exact on a busy machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @contextlib.asynccontextmanager
-async def client_for(speed: float):
+async def client_for(speed: float, clock: SteppedClock | None = None):
     app = create_app(SandboxConfig(public_base_url=SANDBOX_BASE_URL, speed=speed, feed_processing_delay_seconds=60))
+    if clock is not None:
+        app.state.sandbox.plans.clock = clock
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=SANDBOX_BASE_URL) as client:
         client.headers["x-amz-access-token"] = await access_token(client)
         yield client
@@ -39,24 +51,36 @@ async def gets(client, count: int) -> list[httpx.Response]:
 @pytest.mark.parametrize("speed", [1, 2])
 async def test_burst_then_429_then_refill_at_the_plan_rate(speed):
     plan = PLANS["getListingsItem"]
-    async with client_for(speed) as client:
+    clock = SteppedClock()
+    async with client_for(speed, clock) as client:
         burst = await gets(client, plan["burst"] + 1)
         assert [r.status_code for r in burst] == [404] * plan["burst"] + [429]
         assert burst[0].headers["x-amzn-ratelimit-limit"] == repr(float(plan["rate"] * speed))
         throttled = burst[-1]
         assert throttled.json() == QUOTA_BODY and "x-amzn-ratelimit-limit" not in throttled.headers
         # 2.5 tokens' worth of time: two more requests pass, the third is throttled again
-        await asyncio.sleep(2.5 / (plan["rate"] * speed))
+        clock.now += 2.5 / (plan["rate"] * speed)
         again = await gets(client, 3)
         assert [r.status_code for r in again] == [404, 404, 429]
+        clock.now += 100  # a long pause refills to the burst, never beyond
+        assert [r.status_code for r in await gets(client, plan["burst"] + 1)] == [404] * plan["burst"] + [429]
         log = (await client.get("/_sandbox/requests")).json()["requests"]
         counts = {(r["operation"], r["status"]): r["count"] for r in log if r["seller_id"] == SELLER}
-        assert counts[("getListingsItem", 429)] == 2 and counts[("getListingsItem", 404)] == plan["burst"] + 2
+        assert counts[("getListingsItem", 429)] == 3 and counts[("getListingsItem", 404)] == 2 * plan["burst"] + 2
+
+
+async def test_refill_in_real_time():
+    plan = PLANS["getListingsItem"]
+    async with client_for(2) as client:  # 10 tokens/s
+        statuses = [r.status_code for r in await gets(client, plan["burst"] * 3)]
+        assert 429 in statuses
+        await asyncio.sleep(1.5 / (plan["rate"] * 2))
+        assert (await gets(client, 1))[0].status_code == 404
 
 
 async def test_patch_burst_is_the_patch_plan():
     plan = PLANS["patchListingsItem"]
-    async with client_for(1) as client:
+    async with client_for(1, SteppedClock()) as client:
         statuses = [r.status_code for r in await patches(client, plan["burst"] + 1)]
         assert statuses == [200] * plan["burst"] + [429]
 
