@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit
 
@@ -186,7 +187,11 @@ def _request_time(lowered: Mapping[str, str], signed_headers: list[str]) -> tupl
         header, value = "x-amz-date", lowered["x-amz-date"].strip()
         if not _AMZ_DATE_RE.match(value):
             raise SigV4Error(f"X-Amz-Date must be YYYYMMDDTHHMMSSZ, got {value!r}", "IncompleteSignatureException")
-        when = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        try:
+            when = datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]), int(value[9:11]), int(value[11:13]),
+                            int(value[13:15]), tzinfo=UTC)
+        except ValueError:
+            raise SigV4Error(f"X-Amz-Date {value!r} is not a valid time", "IncompleteSignatureException") from None
     elif "date" in lowered:
         header = "date"
         try:
@@ -238,6 +243,7 @@ def _encode(text: str) -> str:
     return quote(text, safe=_UNRESERVED)
 
 
+@lru_cache(maxsize=256)  # one derivation per key and day, as AWS's own SDKs cache it
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = ("AWS4" + secret).encode("utf-8")
     for part in (date, region, service, "aws4_request"):

@@ -255,3 +255,10 @@ def test_x_amz_content_sha256_must_match_the_body():
     headers["x-amz-content-sha256"] = "0" * 64
     with pytest.raises(SigV4Error, match="x-amz-content-sha256"):
         verify_sigv4(method, url, headers, body, REGION, "execute-api", KEYS.get)
+
+
+def test_an_impossible_x_amz_date_is_refused():
+    method, url, headers, body = signed_request()
+    headers["X-Amz-Date"] = headers["X-Amz-Date"][:4] + "13" + headers["X-Amz-Date"][6:]
+    with pytest.raises(SigV4Error, match="not a valid time"):
+        verify_sigv4(method, url, headers, body, REGION, "execute-api", KEYS.get)
