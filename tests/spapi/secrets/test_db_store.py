@@ -147,3 +147,15 @@ def test_database_errors_are_reported_without_parameters(tmp_path, local_key):
         store.put(PROD, CREDENTIALS)
     assert type(info.value).__name__ == "SecretBackendError"
     assert "parameters" not in str(info.value)
+
+
+def test_concurrent_first_writes_of_one_name_all_succeed(secrets_engine, local_key):
+    """Racing writers of a new name (insert vs insert) end with one row, readable, and no error surfaces."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = EncryptedDbSecretStore("prod", secrets_engine, local_key)
+    values = [CREDENTIALS | {"refresh_token": f"Atzr|writer-{i}"} for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda value: store.put(PROD, value), values))
+    assert len(raw_rows(secrets_engine)) == 1
+    assert store.get(PROD) in values
