@@ -92,7 +92,7 @@ def test_attributes_json_is_merged_over_the_template_and_hashes_hold():
     merged, plain = (json.loads(a) for a in out["attributes"])
     assert merged["color"] == user["color"] and merged["special_feature"] == user["special_feature"]
     assert plain["color"][0]["value"] == "red"
-    assert merged["item_name"] == plain["item_name"]
+    assert merged["item_name"][0]["value"] == "Item 1" and merged["brand"] == plain["brand"]
     _check_hashes(out)
 
 
