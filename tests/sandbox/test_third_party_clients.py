@@ -5,7 +5,7 @@ SP-API client written by someone else should work against it unchanged").
   and queries, sends `Content-Type: application/json` on GETs, a wrong `Host` header for an http endpoint
   (`endpoint[8:]`), and uploads, downloads and gunzips feed documents itself.
 - amzn-sp-api 1.13.0, Amazon's generated SDK: its models raise on a response missing a required field or carrying an
-  unknown enum value; `dropped_keys` catches the undeclared fields its deserializer would drop silently.
+  unknown enum value; `model_mismatches` catches the undeclared fields its deserializer would drop silently.
 
 How each library is pointed at the sandbox: tests/support/third_party.py.
 """
@@ -16,6 +16,7 @@ import base64
 import copy
 import gzip
 import hashlib
+import importlib
 import io
 import json
 import time
@@ -36,7 +37,7 @@ from sp_api.base.exceptions import (
     SellingApiNotFoundException,
     SellingApiRequestThrottledException,
 )
-from spapi import DefinitionsApi, FeedsApi, ListingsApi, ListingsRestrictionsApi
+from spapi import Configuration, DefinitionsApi, FeedsApi, ListingsApi, ListingsRestrictionsApi
 from spapi.auth.lwa_exception import LwaException
 from spapi.auth.lwa_request import AccessTokenCache
 from spapi.models.feeds_v2021_06_30 import CreateFeedDocumentSpecification, CreateFeedSpecification
@@ -53,8 +54,8 @@ from tests.support.sandbox import luggage_attributes, price_patch
 from tests.support.third_party import (
     US,
     community_client,
-    dropped_keys,
     listings_feed,
+    model_mismatches,
     official_client,
     register_seller,
     sdk_model,
@@ -140,8 +141,8 @@ def official(sandbox_server: Any, seller: dict[str, str]) -> Any:
 
 
 def parsed(api: Any, result: Any) -> Any:
-    """The SDK's model for the last response, after checking it dropped none of the response's keys."""
-    assert dropped_keys(json.loads(api.api_client.last_response.data), result) == []
+    """The SDK's model for the last response, after checking it matches the raw JSON (no dropped key, no coercion)."""
+    assert model_mismatches(json.loads(api.api_client.last_response.data), result) == []
     return result
 
 
@@ -399,7 +400,7 @@ def test_official_listings_lifecycle(sandbox_server: Any, seller: dict[str, str]
     assert missing.value.status == 404
     errors = sdk_model(official.api_client, LISTINGS_MODELS, "ErrorList", missing.value.body)
     assert errors.errors[0].code == "NotFound"
-    assert dropped_keys(json.loads(missing.value.body), errors) == []
+    assert model_mismatches(json.loads(missing.value.body), errors) == []
 
 
 def test_official_search_pagination(sandbox_server: Any, seller: dict[str, str], official: Any) -> None:
@@ -449,7 +450,7 @@ def test_official_feed_flow_with_amazon_example_feed(sandbox_server: Any, seller
     assert {i["sku"] for i in report["items"]} == {"My-SKU-B", "My-SKU-D", "My-SKU-E"}
     for raw in report["items"]:  # Listings-API Items: they must satisfy the SDK's Item model too
         item = sdk_model(official.api_client, LISTINGS_MODELS, "Item", raw)
-        assert dropped_keys(raw, item) == [] and item.sku == raw["sku"]
+        assert model_mismatches(raw, item) == [] and item.sku == raw["sku"]
 
 
 def test_official_definitions_and_restrictions(sandbox_server: Any, seller: dict[str, str], official: Any) -> None:
@@ -476,3 +477,55 @@ def test_official_definitions_and_restrictions(sandbox_server: Any, seller: dict
     assert restriction.reasons[0].links[0].verb == "GET"
     free = parsed(restrictions, restrictions.get_listings_restrictions("B000FREE01", seller["seller_id"], [US]))
     assert free.restrictions == []
+
+
+SDK_MODEL_MODULES = {
+    "listings-items-api-model/listingsItems_2021-08-01.json": LISTINGS_MODELS,
+    "feeds-api-model/feeds_2021-06-30.json": FEEDS_MODELS,
+    "product-type-definitions-api-model/definitionsProductTypes_2020-09-01.json":
+        "spapi.models.product_type_definitions_v2020_09_01",
+    "listings-restrictions-api-model/listingsRestrictions_2021-08-01.json":
+        "spapi.models.listings_restrictions_v2021_08_01",
+}
+
+
+@pytest.mark.parametrize("model_file", sorted(SDK_MODEL_MODULES))
+def test_official_sdk_models_match_amazons_published_models(model_file: str) -> None:
+    """The SDK's field names and required fields are Amazon's (schemas/spapi/reference/models/), so an SDK model
+    rejecting a sandbox response is a sandbox bug, not SDK drift. Array and map aliases have no SDK class."""
+    module = importlib.import_module(SDK_MODEL_MODULES[model_file])
+    compared = 0
+    for name, definition in schemas.load_json(f"spapi/reference/models/{model_file}")["definitions"].items():
+        sdk_class = getattr(module, name, None)
+        if sdk_class is None:
+            assert definition.get("type") in ("array", "string") or "properties" not in definition, name
+            continue
+        assert set(sdk_class.attribute_map.values()) == set(definition.get("properties", {})), name
+        required = set()
+        for attr, json_key in sdk_class.attribute_map.items():
+            instance = sdk_class.__new__(sdk_class)
+            instance._configuration = Configuration()
+            try:
+                setattr(instance, attr, None)
+            except ValueError as refused:
+                required |= {json_key} if "must not be `None`" in str(refused) else set()
+        assert required == set(definition.get("required", [])), name
+        compared += 1
+    assert compared >= 4
+
+
+def test_model_mismatches_catches_what_the_sdk_lets_through(official: Any) -> None:
+    """The SDK itself accepts all three defects below; the check used on every response above must not."""
+    good = {"sku": "S", "summaries": [{"marketplaceId": US, "productType": "LUGGAGE", "status": ["BUYABLE"],
+                                       "createdDate": "2026-01-02T03:04:05.678Z",
+                                       "lastUpdatedDate": "2026-01-02T03:04:05Z"}],
+            "offers": [{"marketplaceId": US, "offerType": "B2C", "price": {"currencyCode": "USD", "amount": "9.5"}}]}
+    bad = copy.deepcopy(good)
+    bad["summaries"][0]["inputDocumentId"] = "x"
+    bad["summaries"][0]["lastUpdatedDate"] = "02.01.2026 03:04"
+    bad["offers"][0]["price"]["amount"] = 9.5
+    assert model_mismatches(good, sdk_model(official.api_client, LISTINGS_MODELS, "Item", good)) == []
+    assert model_mismatches(bad, sdk_model(official.api_client, LISTINGS_MODELS, "Item", bad)) == [
+        "$.summaries[0].inputDocumentId: not a field of ItemSummaryByMarketplace",
+        "$.summaries[0].lastUpdatedDate: '02.01.2026 03:04' is not a JSON datetime",
+        "$.offers[0].price.amount: 9.5 is not a JSON str"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import uuid
 from typing import Any
@@ -70,28 +71,43 @@ def official_client(base_url: str, lwa_token_url: str, seller: dict[str, str]) -
     return SPAPIClient(config, oauth_endpoint=lwa_token_url, endpoint=base_url)
 
 
-def dropped_keys(raw: Any, model: Any, path: str = "$") -> list[str]:
-    """JSON paths in `raw` that the SDK model has no attribute for.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+PRIMITIVES: dict[str, tuple[type, ...]] = {"str": (str,), "date": (str,), "datetime": (str,), "int": (int,),
+                                           "float": (int, float), "bool": (bool,)}
 
-    The generated deserializer silently drops keys it does not know, so "the SDK parsed it" does not prove the
-    response carries no undeclared field; this walk does. Free-form maps (listing attributes) are not descended.
+
+def model_mismatches(raw: Any, model: Any, declared: str | None = None, path: str = "$") -> list[str]:
+    """Where the JSON `raw` and the SDK model `model` built from it disagree, checked against the SDK's declared types.
+
+    The generated deserializer silently drops keys it does not know and coerces primitives (a JSON number becomes a
+    `str` field without complaint), so "the SDK parsed it" proves neither that the response has no undeclared field
+    nor that its primitives have the declared JSON type; this walk does. Date-times must be RFC 3339.
     """
-    if isinstance(raw, list) and isinstance(model, list):
-        return [key for i, (r, m) in enumerate(zip(raw, model, strict=True))
-                for key in dropped_keys(r, m, f"{path}[{i}]")]
-    attribute_map = getattr(type(model), "attribute_map", None)
-    if isinstance(raw, dict) and attribute_map is not None:
-        attribute_of = {json_key: attr for attr, json_key in attribute_map.items()}
-        found = []
-        for key, value in raw.items():
-            if key not in attribute_of:
-                found.append(f"{path}.{key}")
-            else:
-                found += dropped_keys(value, getattr(model, attribute_of[key]), f"{path}.{key}")
-        return found
-    if isinstance(raw, dict) and isinstance(model, dict):
-        return [key for k, v in raw.items() if k in model for key in dropped_keys(v, model[k], f"{path}.{k}")]
-    return []
+    declared = declared or type(model).__name__
+    if declared in PRIMITIVES:
+        ok = isinstance(raw, PRIMITIVES[declared]) and not (declared != "bool" and isinstance(raw, bool))
+        ok = ok and (declared != "datetime" or bool(RFC3339.fullmatch(raw)))
+        return [] if ok else [f"{path}: {raw!r} is not a JSON {declared}"]
+    if declared == "object":
+        return []
+    if match := re.fullmatch(r"List\[(.+)\]", declared):
+        if not isinstance(raw, list):
+            return [f"{path}: expected an array"]
+        return [m for i, (r, v) in enumerate(zip(raw, model, strict=True))
+                for m in model_mismatches(r, v, match[1], f"{path}[{i}]")]
+    if match := re.fullmatch(r"(?:Dict\[str, ?|dict\(str, )(.+)[\])]", declared):
+        if not isinstance(raw, dict):
+            return [f"{path}: expected an object"]
+        return [m for k, r in raw.items() for m in model_mismatches(r, model[k], match[1], f"{path}.{k}")]
+    if not isinstance(raw, dict):
+        return [f"{path}: expected a {declared} object"]
+    attribute_of = {json_key: attr for attr, json_key in type(model).attribute_map.items()}
+    found = [f"{path}.{key}: not a field of {declared}" for key in raw if key not in attribute_of]
+    for key, value in raw.items():
+        if key in attribute_of:
+            attr = attribute_of[key]
+            found += model_mismatches(value, getattr(model, attr), type(model).swagger_types[attr], f"{path}.{key}")
+    return found
 
 
 def sdk_model(api_client: Any, models_module: str, type_name: str, data: Any) -> Any:
