@@ -8,7 +8,7 @@ from .aws import AwsSecretsManagerStore
 from .base import SecretStore
 from .db import EncryptedDbSecretStore
 from .env import EnvSecretStore
-from .envelope import DataKeyProvider, KmsDataKey, LocalKey
+from .envelope import DataKeyProvider, Keyring, KmsDataKey, LocalKey
 from .errors import (
     InvalidSecretName,
     InvalidSecretValue,
@@ -31,6 +31,7 @@ __all__ = [
     "EnvSecretStore",
     "InvalidSecretName",
     "InvalidSecretValue",
+    "Keyring",
     "KmsDataKey",
     "LocalKey",
     "ReadOnlySecretStore",

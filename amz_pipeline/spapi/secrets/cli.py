@@ -71,6 +71,20 @@ def list_(profile: str | None, backend: str | None, prefix: str | None) -> None:
             click.echo(name)
 
 
+@command.command("rotate")
+@_PROFILE
+@click.option("--backend", type=click.Choice(["db", "aws"]), default="db", show_default=True)
+def rotate(profile: str | None, backend: str) -> None:
+    """Re-encrypt every secret of the profile with the current key (AMZ_SECRETS_KEY or AMZ_SECRETS_KMS_KEY_ID),
+    reading old rows with AMZ_SECRETS_PREVIOUS_KEYS. Afterwards the previous keys can be retired."""
+    with _user_errors():
+        store = secret_store_from_env(backend=backend, profile=profile)
+        names = store.list()
+        for name in names:
+            store.put(name, store.get(name))
+    click.echo(f"re-encrypted {len(names)} secret(s) under {store.prefix} in the {backend} secret store")
+
+
 @command.command("generate-key")
 def generate_key() -> None:
     """Print a fresh random key for AMZ_SECRETS_KEY (base64 of 32 bytes)."""

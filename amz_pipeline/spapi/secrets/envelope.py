@@ -120,6 +120,27 @@ class KmsDataKey(DataKeyProvider):
         return answer["Plaintext"]
 
 
+class Keyring(DataKeyProvider):
+    """Key rotation: seals with the current key, opens rows sealed with the current or a previous key."""
+
+    def __init__(self, current: DataKeyProvider, previous: list[DataKeyProvider]) -> None:
+        self.current, self.previous = current, previous
+        self.key_id = current.key_id
+
+    def new_data_key(self, name: str) -> tuple[bytes, bytes]:
+        return self.current.new_data_key(name)
+
+    def data_key(self, name: str, key_id: str, encrypted_key: bytes) -> bytes:
+        for provider in (self.current, *self.previous):
+            # A KMS provider opens any KMS-sealed row: the row names its KMS key, and KMS checks the caller's rights.
+            if provider.key_id == key_id or (key_id.startswith("kms:") and isinstance(provider, KmsDataKey)):
+                return provider.data_key(name, key_id, encrypted_key)
+        raise SecretDecryptionError(
+            f"secret {name!r} was encrypted with key {key_id!r}, which is neither the current key "
+            f"{self.key_id!r} nor one of AMZ_SECRETS_PREVIOUS_KEYS"
+        )
+
+
 def _kms_call(name: str, operation: str, call: Any, **params: Any) -> dict[str, Any]:
     from botocore.exceptions import BotoCoreError, ClientError
 

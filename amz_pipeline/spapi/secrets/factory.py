@@ -6,6 +6,7 @@
 | `AMZ_PROFILE` | dev, stage or prod: the store only touches `amz/<profile>/...` |
 | `AMZ_SECRETS_KEY` | db: base64 of 32 random bytes (`amz-pipeline secrets generate-key`) |
 | `AMZ_SECRETS_KMS_KEY_ID` | db or aws: KMS key id/ARN/alias for envelope encryption (instead of AMZ_SECRETS_KEY) |
+| `AMZ_SECRETS_PREVIOUS_KEYS` | db: comma-separated earlier AMZ_SECRETS_KEY values, readable during a key rotation |
 | `AMZ_DATABASE_URL` | db: the database holding `encrypted_secrets` |
 | `AWS_REGION`, `AWS_ENDPOINT_URL`, AWS credentials | aws and KMS: botocore's usual configuration |
 """
@@ -21,7 +22,7 @@ from .aws import AwsSecretsManagerStore, aws_client
 from .base import SecretStore
 from .db import EncryptedDbSecretStore
 from .env import EnvSecretStore
-from .envelope import DataKeyProvider, KmsDataKey, LocalKey
+from .envelope import DataKeyProvider, Keyring, KmsDataKey, LocalKey
 from .errors import SecretBackendError
 
 BACKENDS = ("env", "db", "aws")
@@ -37,19 +38,21 @@ def kms_from_env(env: Mapping[str, str]) -> KmsDataKey | None:
 
 
 def keys_from_env(env: Mapping[str, str]) -> DataKeyProvider:
-    """The key for the encrypted table: AMZ_SECRETS_KEY or a KMS key (exactly one of them)."""
+    """The key for the encrypted table: AMZ_SECRETS_KEY or a KMS key (exactly one of them), plus any
+    AMZ_SECRETS_PREVIOUS_KEYS (comma-separated base64 keys) that rows sealed before a rotation still need."""
     local, kms_key = env.get("AMZ_SECRETS_KEY"), env.get("AMZ_SECRETS_KMS_KEY_ID")
     if local and kms_key:
         raise SecretBackendError("set AMZ_SECRETS_KEY or AMZ_SECRETS_KMS_KEY_ID, not both")
-    if local:
-        return LocalKey.from_base64(local)
-    kms = kms_from_env(env)
-    if kms is None:
+    current = LocalKey.from_base64(local) if local else kms_from_env(env)
+    if current is None:
         raise SecretBackendError(
             "the db secret store needs AMZ_SECRETS_KEY (base64 of 32 random bytes; "
             "`amz-pipeline secrets generate-key` makes one) or AMZ_SECRETS_KMS_KEY_ID"
         )
-    return kms
+    previous = [k.strip() for k in (env.get("AMZ_SECRETS_PREVIOUS_KEYS") or "").split(",") if k.strip()]
+    if not previous:
+        return current
+    return Keyring(current, [LocalKey.from_base64(k) for k in previous])
 
 
 def secret_store_from_env(

@@ -82,3 +82,26 @@ def test_put_to_secrets_manager(aws_env, monkeypatch):
 def test_generate_key_makes_a_usable_key():
     result = CliRunner().invoke(command, ["generate-key"])
     assert LocalKey.from_base64(result.output).key_id.startswith("local:")
+
+
+def test_rotate_reencrypts_under_the_new_key(db_env, monkeypatch):
+    old_key = db_env["AMZ_SECRETS_KEY"]
+    store = secret_store_from_env(db_env, backend="db")
+    for seller in ("A1", "B2"):
+        store.put(f"amz/stage/{seller}/NA", CREDENTIALS)
+    new_key = LocalKey.generate()
+    monkeypatch.setenv("AMZ_SECRETS_KEY", new_key)
+    monkeypatch.setenv("AMZ_SECRETS_PREVIOUS_KEYS", f" {LocalKey.generate()}, {old_key}")
+    result = CliRunner().invoke(command, ["rotate"])
+    assert result.exit_code == 0 and "re-encrypted 2 secret(s) under amz/stage/" in result.output, result.output
+    only_new = secret_store_from_env({**db_env, "AMZ_SECRETS_KEY": new_key}, backend="db")
+    assert only_new.get("amz/stage/B2/NA") == CREDENTIALS
+    with pytest.raises(Exception, match="was encrypted with key"):
+        secret_store_from_env(db_env, backend="db").get("amz/stage/A1/NA")  # the old key alone no longer opens it
+
+
+def test_a_row_under_an_unknown_key_names_the_previous_keys_variable(db_env):
+    secret_store_from_env(db_env, backend="db").put("amz/stage/A1/NA", CREDENTIALS)
+    env = {**db_env, "AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_SECRETS_PREVIOUS_KEYS": LocalKey.generate()}
+    with pytest.raises(Exception, match="nor one of AMZ_SECRETS_PREVIOUS_KEYS"):
+        secret_store_from_env(env, backend="db").get("amz/stage/A1/NA")

@@ -56,3 +56,16 @@ def test_db_store_with_a_kms_key_from_the_environment(db_url, kms_key_id):
     local = EncryptedDbSecretStore("prod", db_url, LocalKey.from_base64(LocalKey.generate()))
     with pytest.raises(Exception, match="was encrypted with key 'kms:"):
         local.get(name)
+
+
+def test_moving_from_a_local_key_to_kms(db_url, kms_key_id):
+    local_text = LocalKey.generate()
+    name = secret_name("prod", "A1SELLER", "EU")
+    EncryptedDbSecretStore("prod", db_url, LocalKey.from_base64(local_text)).put(name, CREDENTIALS)
+    env = {"AMZ_DATABASE_URL": db_url, "AMZ_PROFILE": "prod", "AMZ_SECRETS_KMS_KEY_ID": kms_key_id,
+           "AWS_REGION": "us-east-1", "AMZ_SECRETS_PREVIOUS_KEYS": local_text}
+    store = secret_store_from_env(env, backend="db")
+    assert store.get(name) == CREDENTIALS  # the old row opens with the previous key
+    store.put(name, store.get(name))  # what `secrets rotate` does
+    kms_only = secret_store_from_env({k: v for k, v in env.items() if k != "AMZ_SECRETS_PREVIOUS_KEYS"}, backend="db")
+    assert kms_only.get(name) == CREDENTIALS
