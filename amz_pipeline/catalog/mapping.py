@@ -409,10 +409,32 @@ def _envelope(product_type: pl.Expr, requirements: pl.Expr, attributes: pl.Expr)
                           pl.lit(',"requirements":"'), requirements, pl.lit('"}')])
 
 
+def materialize(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
+    """Evaluate every leaf value and instance condition once, into `__leaf*` / `__cond*` columns, and point the plan at
+    them: the JSON expressions then stay small (planning a query that repeats each leaf's cast pipeline in every
+    place it is used costs seconds)."""
+    columns: list[pl.Expr] = []
+    for instances in plan.attributes.values():
+        for compiled in instances:
+            name = f"__cond{len(columns)}"
+            columns.append(compiled.present.alias(name))
+            compiled.present = pl.col(name)
+            for leaf in compiled.leaves.values():
+                if leaf.kind == "const":
+                    continue
+                name = f"__leaf{len(columns)}"
+                columns.append(leaf.value.alias(name))
+                leaf.value = pl.col(name)
+    columns.append(plan.offer_only.alias("__offer_only"))
+    plan.offer_only = pl.col("__offer_only")
+    return frame.with_columns(columns)
+
+
 def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | None) -> pl.DataFrame:
     template = template_for(product_type)
     plan = compile_plan(template, marketplace_id, dict(frame.schema))
-    members = attribute_members(plan, frame)
+    work = materialize(plan, frame)
+    members = attribute_members(plan, work)
     offer_only = plan.offer_only
     kept = set(template.offer_attributes) | {"merchant_suggested_asin"}
     gated = [(name, expr if name in kept else pl.when(~offer_only).then(expr)) for name, expr in members.items()]
@@ -420,13 +442,14 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
     offer = _join_members([(n, e) for n, e in gated if n in OFFER_ATTRIBUTES])
     product = _join_members([(n, e) for n, e in gated if n not in OFFER_ATTRIBUTES])
     requirements = pl.when(offer_only).then(pl.lit("LISTING_OFFER_ONLY")).otherwise(pl.lit("LISTING"))
-    built = frame.lazy().with_columns(
+    built = work.lazy().with_columns(
         attributes.alias("attributes"),
         offer.alias("__offer"),
         product.alias("__product"),
         requirements.alias("requirements"),
         _tiny_number(plan).alias("__python"),
     ).collect(engine="streaming")
+    built = built.drop([c for c in built.columns if c.startswith(("__leaf", "__cond")) or c == "__offer_only"])
     user = "attributes_json" in frame.columns
     redo = built.filter(pl.col("__python") | (pl.col("attributes_json").is_not_null() if user else pl.lit(False)))
     if redo.height:
