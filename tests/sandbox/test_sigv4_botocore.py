@@ -262,3 +262,9 @@ def test_an_impossible_x_amz_date_is_refused():
     headers["X-Amz-Date"] = headers["X-Amz-Date"][:4] + "13" + headers["X-Amz-Date"][6:]
     with pytest.raises(SigV4Error, match="not a valid time"):
         verify_sigv4(method, url, headers, body, REGION, "execute-api", KEYS.get)
+
+
+def test_asgi_url_keeps_the_wire_form():
+    scope = {"path": "/items/A1/SKU ä/1", "raw_path": b"/items/A1/SKU%20%C3%A4%2F1", "query_string": b"k=a+b&x=%2B"}
+    assert asgi_url(scope) == "http://sandbox/items/A1/SKU%20%C3%A4%2F1?k=a+b&x=%2B"
+    assert asgi_url({"path": "/plain", "query_string": b""}) == "http://sandbox/plain"
