@@ -60,3 +60,27 @@ def second_seller(n: int = 2) -> dict[str, str]:
     return {"seller_id": f"A{n}SECONDSELLER", "client_id": f"amzn1.application-oa2-client.test{n}",
             "client_secret": f"second-client-secret-{n}-xyz", "refresh_token": f"Atzr|second-refresh-token-{n}-xyz",
             "region": "NA"}
+
+
+def patch_worker(base_url: str, seller: dict[str, str], db_url: str, skus: list[str], concurrency: int, out) -> None:
+    """One OS process: patch `skus` through a client whose limiter shares buckets through `db_url`."""
+    import asyncio
+
+    from amz_pipeline.spapi.ratelimit import DatabaseBucketStore
+    from tests.support.sandbox import price_patch
+
+    async def run() -> dict[str, Any]:
+        limiter = RateLimiter(DatabaseBucketStore(db_url))
+        queue = list(skus)
+        async with SPAPIClient(**client_kwargs(seller, base_url, limiter=limiter,
+                                               retry=RetryPolicy(max_attempts=8))) as client:
+            async def work() -> None:
+                while queue:
+                    sku = queue.pop()
+                    await client.patch_listings_item(sku, "US", price_patch(12.5))
+
+            await asyncio.gather(*(work() for _ in range(concurrency)))
+        limiter.close()
+        return client.metrics.snapshot()
+
+    out.put(asyncio.run(run()))

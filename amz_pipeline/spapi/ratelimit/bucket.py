@@ -36,12 +36,16 @@ class BucketState:
         self.refill(now)
         return max(0.0, self.tokens)
 
-    def set_rate(self, now: float, rate: float) -> None:
-        """Switch rate at run time: tokens accrued so far count at the old rate."""
+    def set_rate(self, now: float, rate: float, burst: float | None = None) -> None:
+        """Switch rate (and burst) at run time: tokens accrued so far count at the old rate."""
         self.refill(now)
         self.rate = rate
+        if burst is not None:
+            self.burst = burst
+            self.tokens = min(self.tokens, burst)
 
     def drain(self, now: float) -> None:
-        """After a 429 the server's bucket is empty; make ours so too (debts are kept)."""
+        """After a 429 the server's bucket is empty: empty ours and owe one more token, so the callers queued behind
+        wait one interval longer and the server gets a token of slack back."""
         self.refill(now)
-        self.tokens = min(self.tokens, 0.0)
+        self.tokens = min(self.tokens, 0.0) - 1.0

@@ -87,7 +87,7 @@ class DatabaseBucketStore:
     def _write(self, conn: sa.Connection, key: str, state: BucketState) -> None:
         conn.execute(
             sa.update(buckets_table).where(buckets_table.c.key == key)
-            .values(tokens=state.tokens, rate=state.rate, updated_at=state.updated_at)
+            .values(tokens=state.tokens, rate=state.rate, burst=state.burst, updated_at=state.updated_at)
         )
 
     def _take_lease(self, key: str) -> float | None:
@@ -97,14 +97,18 @@ class DatabaseBucketStore:
             while slots and slots[0] + self.lease_seconds < now:
                 slots.popleft()
             if slots:
-                return max(0.0, slots.popleft() - now)
+                return slots.popleft()
         return None
 
     def reserve(self, key: str, plan: Plan) -> float:
         """Take one token (from this process's lease, else a new lease); seconds to wait before using it."""
-        wait = self._take_lease(key)
-        if wait is not None:
-            return wait
+        return max(0.0, self.reserve_slot(key, plan) - self.clock())
+
+    def reserve_slot(self, key: str, plan: Plan) -> float:
+        """Take one token; the epoch time from which it may be used."""
+        slot = self._take_lease(key)
+        if slot is not None:
+            return slot
         with self.engine.begin() as conn:
             now = self.clock()
             state = self._locked_row(conn, key, plan, now)
@@ -119,19 +123,19 @@ class DatabaseBucketStore:
             self._rates[key] = state.rate
             if len(slots) > 1:
                 self._leases.setdefault(key, deque()).extend(slots[1:])
-        return max(0.0, slots[0] - now)
+        return slots[0]
 
-    def set_rate(self, key: str, plan: Plan, rate: float) -> None:
+    def set_rate(self, key: str, plan: Plan) -> None:
         with self._lock:
-            if self._rates.get(key) == rate:
+            if self._rates.get(key) == plan.rate:
                 return
         with self.engine.begin() as conn:
             now = self.clock()
             state = self._locked_row(conn, key, plan, now)
-            state.set_rate(now, rate)
+            state.set_rate(now, plan.rate, plan.burst)
             self._write(conn, key, state)
         with self._lock:
-            self._rates[key] = rate
+            self._rates[key] = plan.rate
 
     def drain(self, key: str, plan: Plan) -> None:
         with self._lock:

@@ -7,9 +7,11 @@ Buckets (keys in the store):
   `app/<client id>/validation_preview` for put/patch previews;
 - `seller/<seller>/<region>/feed/<feedType>` - a feed type's own submission limit (JSON_LISTINGS_FEED).
 
-Each bucket holds `burst - headroom` tokens: the server counts a request when it arrives, we count it when we send it,
-and a token of slack absorbs the jitter in between. Sellers never share a bucket, so one seller's wait never delays
-another. The store is in-process (`MemoryBucketStore`) or shared through the database (`DatabaseBucketStore`).
+The server counts a request when it arrives, we count it when we send it; two margins absorb the jitter in between:
+our buckets hold `headroom_seconds` of tokens less than the server's burst (at least one, leaving at least one), and refill
+at `rate_factor` of the rate, so at steady state the server's bucket slowly fills up to its burst and a late request
+still finds a token. After a 429 the bucket owes one more token (everyone behind it waits one interval longer). Sellers
+never share a bucket, so one seller's wait never delays another. The store is in-process (`MemoryBucketStore`) or shared through the database (`DatabaseBucketStore`).
 
 No library fits: pyrate-limiter counts windows (no refilling bucket with burst), aiolimiter and token-bucket keep a fixed
 rate and memory only, `limits` has no SQL storage; ours is the arithmetic in `bucket.py` plus the two stores.
@@ -29,7 +31,7 @@ from amz_pipeline.spapi.ratelimit.plans import Plan
 
 class BucketStore(Protocol):
     def reserve(self, key: str, plan: Plan) -> float: ...
-    def set_rate(self, key: str, plan: Plan, rate: float) -> None: ...
+    def set_rate(self, key: str, plan: Plan) -> None: ...
     def drain(self, key: str, plan: Plan) -> None: ...
     def close(self) -> None: ...
 
@@ -47,17 +49,22 @@ class CallScope:
 
 
 class RateLimiter:
-    def __init__(self, store: BucketStore | None = None, *, headroom: float = 1.0, workers: int = 8) -> None:
+    def __init__(self, store: BucketStore | None = None, *, headroom_seconds: float = 0.25, rate_factor: float = 0.97,
+                 workers: int = 8) -> None:
         self.store: BucketStore = store or MemoryBucketStore()
-        self.headroom = headroom
+        self.headroom_seconds = headroom_seconds
+        self.rate_factor = rate_factor
         self._blocking = not isinstance(self.store, MemoryBucketStore)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="spapi-limiter") if self._blocking else None
         self._rates: dict[str, float] = {}
 
-    def _plan(self, plan: Plan | None) -> Plan | None:
+    def _plan(self, plan: Plan | None, rate: float | None = None) -> Plan | None:
+        """Our bucket for a server plan (optionally at an observed rate): margins as the module docstring says."""
         if plan is None:
             return None
-        return Plan(plan.rate, max(1.0, plan.burst - self.headroom))
+        rate = rate or plan.rate
+        headroom = max(1.0, rate * self.headroom_seconds)
+        return Plan(rate * self.rate_factor, max(1.0, plan.burst - headroom))
 
     def seller_key(self, scope: CallScope) -> str:
         return f"seller/{scope.seller_id}/{scope.region}/{scope.operation}"
@@ -101,11 +108,11 @@ class RateLimiter:
         key = self.seller_key(scope)
         if self._rates.get(key) == rate_limit:
             return
-        plan = self._plan(plans.operation_plan(scope.operation))
+        plan = self._plan(plans.operation_plan(scope.operation), rate_limit)
         if plan is None:
             return
         self._rates[key] = rate_limit
-        await self._run(self.store.set_rate, key, plan, rate_limit)
+        await self._run(self.store.set_rate, key, plan)
 
     async def throttled(self, scope: CallScope) -> None:
         """A 429 came back: the server's bucket is empty, so empty ours (later callers wait a token interval)."""

@@ -32,10 +32,10 @@ class MemoryBucketStore:
             now = self.clock()
             return max(0.0, bucket.reserve(now)[0] - now)
 
-    def set_rate(self, key: str, plan: Plan, rate: float) -> None:
+    def set_rate(self, key: str, plan: Plan) -> None:
         bucket, lock = self._get(key, plan)
         with lock:
-            bucket.set_rate(self.clock(), rate)
+            bucket.set_rate(self.clock(), plan.rate, plan.burst)
 
     def drain(self, key: str, plan: Plan) -> None:
         bucket, lock = self._get(key, plan)
