@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 from functools import cache
 
@@ -97,6 +98,6 @@ async def serve_schema(request: Request) -> Response:
 
 
 async def approval_page(request: Request) -> Response:
-    asin = request.query_params.get("asin", "")
+    asin = html.escape(request.query_params.get("asin", ""))
     return Response(f"<html><body><h1>Request approval for {asin}</h1><p>Sandbox placeholder for Seller "
                     "Central's approval request page.</p></body></html>", 200, media_type="text/html")

@@ -59,7 +59,7 @@ def notify(sandbox: Sandbox, feed: Feed) -> None:
 def _store_result(sandbox: Sandbox, feed: Feed, report: dict[str, Any]) -> None:
     data = gzip.compress(json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
     now = time.time()
-    document = Document(new_id(), feed.seller_id, "application/json", now, now, data, compressed=True)
+    document = Document(new_id(), feed.seller_id, "application/json", now, data, compressed=True)
     sandbox.state.documents[document.document_id] = document
     feed.result_document_id = document.document_id
 

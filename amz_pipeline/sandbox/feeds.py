@@ -92,7 +92,7 @@ async def create_document(call: Call) -> Response:
     if not content_type.strip():
         raise ApiError(400, "Invalid input", "contentType must not be empty.")
     now = time.time()
-    document = Document(new_id(), call.seller_id, content_type, now, now + DOCUMENT_LIMITS["upload_url_ttl_seconds"])
+    document = Document(new_id(), call.seller_id, content_type, now)
     call.sandbox.state.documents[document.document_id] = document
     call.sandbox.mark_dirty()
     url = document_url(call.sandbox, document.document_id, "upload", DOCUMENT_LIMITS["upload_url_ttl_seconds"])

@@ -83,7 +83,6 @@ class Document:
     seller_id: str
     content_type: str
     created: float
-    upload_expires_at: float
     data: bytes | None = None
     compressed: bool = False  # result documents are stored gzipped
 
