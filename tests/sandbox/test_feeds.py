@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import gzip
+import hashlib
 import json
 
 import httpx
@@ -50,11 +51,11 @@ async def submit_feed(api, document: dict | bytes) -> str:
 
 
 async def wait_done(api, feed_id: str) -> dict:
-    for _ in range(2000):
+    for _ in range(1000):
         feed = (await api.get(f"/feeds/2021-06-30/feeds/{feed_id}")).json()
         if feed["processingStatus"] in ("DONE", "FATAL", "CANCELLED"):
             return feed
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.01)
     raise AssertionError(f"feed {feed_id} did not finish: {feed}")
 
 
@@ -96,8 +97,6 @@ async def test_amazon_example_feed_processes_to_done_with_valid_report(api):
     assert all(h["ref"] == feed_id for h in feed_entries)
     message = {k: v for k, v in example["messages"][1].items() if k != "messageId"}
     text = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    import hashlib
-
     assert feed_entries[0]["payload_hash"] == hashlib.sha256(text.encode()).hexdigest()
     notes = (await api.get("/_sandbox/notifications")).json()["notifications"]
     assert len(notes) == 1 and NOTIFICATION_SCHEMA.is_valid(notes[0])
@@ -192,3 +191,22 @@ async def test_cancel_and_list_feeds(api, sandbox_app):
     assert bad_status.status_code == 400
     notes = (await api.get("/_sandbox/notifications")).json()["notifications"]
     assert [n["payload"]["feedProcessingFinishedNotification"]["processingStatus"] for n in notes] == ["CANCELLED"]
+
+
+async def test_feed_over_the_message_limit_is_fatal(api):
+    limit = schemas.load_json("spapi/limits.json")["feed_types"]["JSON_LISTINGS_FEED"]["max_messages"]
+    messages = [{"messageId": i, "sku": f"S{i}", "operationType": "DELETE"} for i in range(1, limit + 2)]
+    feed = await wait_done(api, await submit_feed(api, {"header": {"sellerId": SELLER, "version": "2.0"},
+                                                        "messages": messages}))
+    assert feed["processingStatus"] == "FATAL"
+    raw, _ = await report_of(api, feed)
+    assert str(limit) in json.loads(gzip.decompress(raw.content))["issues"][0]["message"]
+
+
+async def test_feed_delays_are_divided_by_speed(api):
+    await api.post("/_sandbox/config", json={"feed_processing_delay_seconds": 1, "speed": 20})
+    started = asyncio.get_running_loop().time()
+    feed = await wait_done(api, await submit_feed(api, {"header": {"sellerId": SELLER, "version": "2.0"},
+                                                        "messages": [{"messageId": 1, "sku": "S", "operationType": "DELETE"}]}))
+    elapsed = asyncio.get_running_loop().time() - started
+    assert feed["processingStatus"] == "DONE" and 0.1 <= elapsed < 1.0
