@@ -37,6 +37,7 @@ from sp_api.base.exceptions import (
     SellingApiNotFoundException,
     SellingApiRequestThrottledException,
 )
+from sp_api.util import load_all_pages
 from spapi import Configuration, DefinitionsApi, FeedsApi, ListingsApi, ListingsRestrictionsApi
 from spapi.auth.lwa_exception import LwaException
 from spapi.auth.lwa_request import AccessTokenCache
@@ -219,11 +220,15 @@ def test_community_search_pagination(sandbox_server: Any, seller: dict[str, str]
     items, sid = community(ListingsItems), seller["seller_id"]
     for sku in ("TP-A", "TP-B", "TP-C"):
         items.put_listings_item(sellerId=sid, sku=sku, marketplaceIds=[US], body=put_body())
-    first = items.search_listings_items(sellerId=sid, marketplaceIds=[US], pageSize=2, sortBy="sku", sortOrder="ASC")
-    second = items.search_listings_items(sellerId=sid, marketplaceIds=[US], pageSize=2, sortBy="sku",
-                                         sortOrder="ASC", pageToken=first.next_token)
-    assert [i["sku"] for i in first.payload["items"] + second.payload["items"]] == ["TP-A", "TP-B", "TP-C"]
-    assert first.payload["numberOfResults"] == 3 and first.next_token and second.next_token is None
+
+    @load_all_pages(throttle_by_seconds=0, next_token_param="pageToken")  # the library's own pager
+    def search(**kwargs: Any) -> Any:
+        return items.search_listings_items(**kwargs)
+
+    pages = list(search(sellerId=sid, marketplaceIds=[US], pageSize=2, sortBy="sku", sortOrder="ASC",
+                        identifiers=["TP-A", "TP-B", "TP-C", "TP-X"], identifiersType="SKU"))
+    assert [[i["sku"] for i in page.payload["items"]] for page in pages] == [["TP-A", "TP-B"], ["TP-C"]]
+    assert pages[0].payload["numberOfResults"] == 3 and pages[-1].next_token is None
 
 
 def test_community_feed_flow_with_library_helpers(sandbox_server: Any, seller: dict[str, str],
@@ -291,6 +296,11 @@ def test_community_errors_map_to_library_exceptions(sandbox_server: Any, seller:
     with pytest.raises(SellingApiBadRequestException) as two_marketplaces:
         items.put_listings_item(sellerId=sid, sku="TP-1", marketplaceIds=[US, "A2EUQ1WTGCTBG2"], body=put_body())
     assert two_marketplaces.value.amzn_code == "InvalidInput"
+    # The Restrictions model declares its error body a bare array; this library raises only on {"errors": [...]}
+    # (a bare array would come back as a successful response), which is what the sandbox, like the service, sends.
+    with pytest.raises(SellingApiBadRequestException):
+        community(ListingsRestrictions).get_listings_restrictions(sellerId=sid, asin="NOT-AN-ASIN",
+                                                                  marketplaceIds=[US])
 
     forged = community(ListingsItems, restricted_data_token="Atza|forged")  # sent as x-amz-access-token as is
     with pytest.raises(SellingApiForbiddenException) as denied:
@@ -529,3 +539,35 @@ def test_model_mismatches_catches_what_the_sdk_lets_through(official: Any) -> No
         "$.summaries[0].inputDocumentId: not a field of ItemSummaryByMarketplace",
         "$.summaries[0].lastUpdatedDate: '02.01.2026 03:04' is not a JSON datetime",
         "$.offers[0].price.amount: 9.5 is not a JSON str"]
+
+
+def test_official_errors_and_cancel_feed(sandbox_server: Any, seller: dict[str, str], official: Any) -> None:
+    listings, sid = ListingsApi(official.api_client), seller["seller_id"]
+    request = ListingsItemPutRequest(product_type="LUGGAGE", attributes=luggage_attributes())
+    # Rules the SDK cannot check client-side (it does check maxItems, e.g. two marketplaceIds on put).
+    with pytest.raises(ApiException) as identifiers_without_type:
+        listings.search_listings_items(sid, [US], identifiers=["TP-1"])
+    with pytest.raises(ApiException) as identifiers_without_preview:
+        listings.put_listings_item(sid, "TP-1", [US], request, included_data=["identifiers"])
+    for raised in (identifiers_without_type, identifiers_without_preview):
+        assert raised.value.status == 400
+        errors = sdk_model(official.api_client, LISTINGS_MODELS, "ErrorList", raised.value.body)
+        assert errors.errors[0].code == "InvalidInput"
+        assert model_mismatches(json.loads(raised.value.body), errors) == []
+
+    set_config(sandbox_server.base_url, feed_processing_delay_seconds=60)
+    feeds = FeedsApi(official.api_client)
+    document = feeds.create_feed_document(CreateFeedDocumentSpecification(content_type="application/json"))
+    requests.put(document.url, data=listings_feed(sid, [{"messageId": 1, "sku": "TP-1", "operationType": "DELETE"}]),
+                 headers={"Content-Type": "application/json"}, timeout=10).raise_for_status()
+    feed_id = feeds.create_feed(CreateFeedSpecification(feed_type="JSON_LISTINGS_FEED", marketplace_ids=[US],
+                                                        input_feed_document_id=document.feed_document_id)).feed_id
+    assert parsed(feeds, feeds.get_feed(feed_id)).processing_status == "IN_QUEUE"
+    assert feeds.cancel_feed(feed_id) is None  # 200 without a body model
+    cancelled = parsed(feeds, feeds.get_feed(feed_id))
+    assert cancelled.processing_status == "CANCELLED" and cancelled.result_feed_document_id is None
+    with pytest.raises(ApiException) as again:
+        feeds.cancel_feed(feed_id)
+    assert again.value.status == 400
+    errors = sdk_model(official.api_client, FEEDS_MODELS, "ErrorList", again.value.body)
+    assert model_mismatches(json.loads(again.value.body), errors) == []
