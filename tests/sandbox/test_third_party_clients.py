@@ -571,3 +571,21 @@ def test_official_errors_and_cancel_feed(sandbox_server: Any, seller: dict[str, 
     assert again.value.status == 400
     errors = sdk_model(official.api_client, FEEDS_MODELS, "ErrorList", again.value.body)
     assert model_mismatches(json.loads(again.value.body), errors) == []
+
+
+def test_community_str_feed_is_uploaded_as_latin1(sandbox_server: Any, seller: dict[str, str], community: Any) -> None:
+    """create_feed_document re-encodes a text file as ISO-8859-1 (a library quirk): a UTF-8-declared JSON feed with
+    'ö' arrives as invalid UTF-8, and the sandbox ends it FATAL with a parseable report, not a 500."""
+    feeds, sid = community(Feeds), seller["seller_id"]
+    attributes = luggage_attributes()
+    attributes["item_name"][0]["value"] = "Koffer Größe M"
+    text = listings_feed(sid, [{"messageId": 1, "sku": "TP-1", "operationType": "UPDATE", "productType": "LUGGAGE",
+                                "attributes": attributes}]).decode("utf-8")
+    _, created = feeds.submit_feed("JSON_LISTINGS_FEED", io.StringIO(text),
+                                   content_type="application/json; charset=UTF-8", marketplaceIds=[US])
+    feed_id = created.payload["feedId"]
+    assert wait_for_terminal(lambda: feeds.get_feed(feed_id).payload["processingStatus"]) == "FATAL"
+    report = json.loads(feeds.get_feed_document(feeds.get_feed(feed_id).payload["resultFeedDocumentId"]))
+    validate_report(report)
+    (issue,) = report["issues"]
+    assert issue["severity"] == "ERROR" and "messageId" not in issue and "UTF-8" in issue["message"].upper()
