@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import gzip
 import hashlib
 import importlib
@@ -30,6 +31,7 @@ import pytest
 import requests
 from sp_api.api import Feeds, ListingsItems, ListingsRestrictions, ProductTypeDefinitions
 from sp_api.asyncio.api import ListingsItems as AsyncListingsItems
+from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base.exceptions import (
     SellingApiBadRequestException,
@@ -38,7 +40,15 @@ from sp_api.base.exceptions import (
     SellingApiRequestThrottledException,
 )
 from sp_api.util import load_all_pages
-from spapi import Configuration, DefinitionsApi, FeedsApi, ListingsApi, ListingsRestrictionsApi
+from spapi import (
+    Configuration,
+    DefinitionsApi,
+    FeedsApi,
+    ListingsApi,
+    ListingsRestrictionsApi,
+    SPAPIClient,
+    SPAPIConfig,
+)
 from spapi.auth.lwa_exception import LwaException
 from spapi.auth.lwa_request import AccessTokenCache
 from spapi.models.feeds_v2021_06_30 import CreateFeedDocumentSpecification, CreateFeedSpecification
@@ -589,3 +599,31 @@ def test_community_str_feed_is_uploaded_as_latin1(sandbox_server: Any, seller: d
     validate_report(report)
     (issue,) = report["issues"]
     assert issue["severity"] == "ERROR" and "messageId" not in issue and "UTF-8" in issue["message"].upper()
+
+
+def test_readme_configuration_with_the_demo_seller(sandbox_server: Any, demo_seller: dict[str, str]) -> None:
+    """The set-up README gives users, verbatim apart from the port: both libraries, the demo seller."""
+    @dataclasses.dataclass(frozen=True)
+    class SandboxMarketplace:  # stands in for sp_api.base.Marketplaces.US
+        endpoint: str = sandbox_server.base_url
+        marketplace_id: str = "ATVPDKIKX0DER"
+        region: str = "us-east-1"
+
+    class SandboxAccessTokenClient(AccessTokenClient):  # LWA URL = scheme + host + "/auth/o2/token"
+        scheme = "http://"
+        host = sandbox_server.base_url.removeprefix("http://")
+
+    community_items = ListingsItems(SandboxMarketplace(), auth_token_client_class=SandboxAccessTokenClient,
+                                    credentials={"refresh_token": demo_seller["refresh_token"],
+                                                 "lwa_app_id": demo_seller["client_id"],
+                                                 "lwa_client_secret": demo_seller["client_secret"]})
+    config = SPAPIConfig(client_id=demo_seller["client_id"], client_secret=demo_seller["client_secret"],
+                         refresh_token=demo_seller["refresh_token"], region="NA")
+    client = SPAPIClient(config, endpoint=sandbox_server.base_url, oauth_endpoint=sandbox_server.lwa_token_url)
+    try:
+        put = community_items.put_listings_item(sellerId=demo_seller["seller_id"], sku="README-1",
+                                                marketplaceIds=[US], body=put_body())
+        item = ListingsApi(client.api_client).get_listings_item(demo_seller["seller_id"], "README-1", [US])
+    finally:
+        community_items.close()
+    assert put.payload["status"] == "ACCEPTED" and item.summaries[0].product_type == "LUGGAGE"
