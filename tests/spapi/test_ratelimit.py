@@ -28,13 +28,16 @@ class FakeClock:
         return self.now
 
 
-def test_bucket_reserves_then_queues_by_rate():
+def test_bucket_takes_whole_tokens_and_says_how_long_to_wait():
     b = BucketState(tokens=2, rate=4, burst=2, updated_at=0)
-    assert b.reserve(0, 4) == [0, 0, 0.25, 0.5]
-    b.refill(1.0)  # debt of 2 repaid, 2 more tokens, capped at burst
+    assert b.take(0) == (1, 0.0) and b.take(0) == (1, 0.0)
+    assert b.take(0) == (0, 0.25)  # nothing taken while empty
+    assert b.take(0.25) == (1, 0.0)
+    b.refill(10.0)  # capped at burst however long it idled
     assert b.tokens == pytest.approx(2.0)
-    b.drain(1.0)  # empty, and one token owed
-    assert b.tokens == -1 and b.reserve(1.0) == [1.5]
+    assert b.take(10.0, most=5) == (2, 0.0)
+    b.drain(10.0)  # empty, and one token owed
+    assert b.tokens == -1 and b.take(10.0) == (0, 0.5)
 
 
 def test_rate_change_counts_past_time_at_old_rate():
@@ -81,8 +84,8 @@ async def test_throttled_seller_does_not_block_another():
     b = CallScope("B", "NA", "app", "patchListingsItem")
     await limiter.throttled(a)
     rate = plans.operation_plan("patchListingsItem").rate
-    assert limiter.store.reserve(limiter.seller_key(a), Plan(rate, 5)) == pytest.approx(2 / rate)
-    assert limiter.store.reserve(limiter.seller_key(b), Plan(rate, 5)) == 0
+    assert limiter.store.take(limiter.seller_key(a), Plan(rate, 5)) == pytest.approx(2 / rate)
+    assert limiter.store.take(limiter.seller_key(b), Plan(rate, 5)) == 0
 
 
 async def test_observed_rate_limit_header_raises_the_rate():
@@ -91,11 +94,11 @@ async def test_observed_rate_limit_header_raises_the_rate():
     scope = CallScope("A", "NA", "app", "getFeed")
     key = limiter.seller_key(scope)
     plan = dict(limiter.buckets(scope))[key]
-    for _ in range(int(plan.burst)):
-        limiter.store.reserve(key, plan)
+    while limiter.store.take(key, plan) == 0:
+        pass
     await limiter.observe(scope, 20.0)
     assert limiter.store.state(key).rate == 20.0
-    assert limiter.store.reserve(key, plan) == pytest.approx(1 / 20)
+    assert limiter.store.take(key, plan) == pytest.approx((1 - limiter.store.state(key).tokens) / 20)
     assert limiter.token_interval(scope) == pytest.approx(1 / 20)
 
 
@@ -117,15 +120,17 @@ RATE, BURST, PER_PROCESS = 20, 5, 30
 
 
 def _grant_times(url: str, key: str, count: int, out) -> None:
-    """Reserve `count` tokens; record when each may be used (the slot the shared bucket assigned)."""
+    """Take `count` tokens as fast as the shared bucket allows; record when the shared row granted each."""
     store = DatabaseBucketStore(url, lease_seconds=0.1)
-    slots = []
-    for _ in range(count):
-        slot = store.reserve_slot(key, Plan(rate=RATE, burst=BURST))
-        slots.append(slot)
-        time.sleep(max(0.0, slot - time.time()))
+    grants = []
+    while len(grants) < count:
+        granted, wait = store.take_granted(key, Plan(rate=RATE, burst=BURST))
+        if granted is None:
+            time.sleep(wait)
+        else:
+            grants.append(granted)
     store.close()
-    out.put(slots)
+    out.put(grants)
 
 
 @pytest.mark.slow
@@ -149,9 +154,9 @@ def test_database_bucket_shared_by_two_processes_never_exceeds_the_plan(db_url):
 
 
 def test_database_store_leases_in_batches_for_fast_buckets(db_url):
-    store = DatabaseBucketStore(db_url, lease_seconds=0.1)
+    store = DatabaseBucketStore(db_url, lease_seconds=0.1, clock=FakeClock())
     try:
-        waits = [store.reserve("app/A/op", Plan(rate=500, burst=500)) for _ in range(100)]
+        waits = [store.take("app/A/op", Plan(rate=500, burst=500)) for _ in range(100)]
         assert max(waits) == 0
         assert store.transactions == 2  # 50 tokens per lease (0.1 s at 500/s)
         store.set_rate("app/A/op", Plan(250, 400))

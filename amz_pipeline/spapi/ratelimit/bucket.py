@@ -1,8 +1,8 @@
-"""Token-bucket arithmetic with reservations, shared by both stores.
+"""Token-bucket arithmetic shared by both stores; the state is exactly a `rate_limit_buckets` row.
 
-A caller always takes its token at once; if that drives the bucket below zero it must wait until the refill covers
-the debt (`-tokens / rate`). Waiting callers therefore queue in arrival order without polling, and the bucket's state is
-three numbers (tokens, rate, updated_at) plus the burst - exactly the `rate_limit_buckets` row.
+Tokens are taken when a request is about to be sent, never reserved ahead: a caller that was descheduled for a while
+finds at most `burst` tokens when it wakes, so a stalled process cannot fire a backlog of pre-booked requests at once.
+The bucket may go negative only through `drain` (a 429 seen): that debt delays everyone by the time to repay it.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ class BucketState:
         self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.updated_at = max(self.updated_at, now)
 
-    def reserve(self, now: float, count: int = 1) -> list[float]:
-        """Take `count` tokens; return the time (on the `now` clock) at which each may be used."""
+    def take(self, now: float, most: int = 1) -> tuple[int, float]:
+        """Take up to `most` whole tokens if at least one is there: (taken, 0). Otherwise (0, seconds until one is)."""
         self.refill(now)
-        slots = []
-        for _ in range(count):
-            self.tokens -= 1.0
-            slots.append(now if self.tokens >= 0 else now + (-self.tokens) / self.rate)
-        return slots
+        if self.tokens >= 1.0:
+            taken = max(1, min(most, int(self.tokens)))
+            self.tokens -= taken
+            return taken, 0.0
+        return 0, (1.0 - self.tokens) / self.rate
 
     def available(self, now: float) -> float:
         """Whole tokens usable right now (after refill), without taking any."""

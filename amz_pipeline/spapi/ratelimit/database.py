@@ -4,8 +4,8 @@ Each process leases tokens: one short transaction takes a small batch (up to `le
 and hands them out locally. Slow buckets (a seller's 5/s) lease one token per call; fast ones (an app's 500/s) lease
 dozens, so 50 sellers' aggregate rate costs a few hundred tiny transactions per second, serialized per row:
 `SELECT ... FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite (one host; WAL and a busy timeout, no lock errors).
-A leased token unused for `lease_seconds` after its slot is dropped, so an idle process cannot later add a stale burst
-on top of the shared bucket's own.
+A leased token unused `lease_seconds` after its grant is dropped, so an idle process cannot later add a stale burst on
+top of the shared bucket's own.
 """
 
 from __future__ import annotations
@@ -90,40 +90,42 @@ class DatabaseBucketStore:
             .values(tokens=state.tokens, rate=state.rate, burst=state.burst, updated_at=state.updated_at)
         )
 
-    def _take_lease(self, key: str) -> float | None:
+    def _take_lease(self, key: str) -> bool:
         now = self.clock()
         with self._lock:
-            slots = self._leases.get(key)
-            while slots and slots[0] + self.lease_seconds < now:
-                slots.popleft()
-            if slots:
-                return slots.popleft()
-        return None
+            leased = self._leases.get(key)
+            while leased and leased[0] < now:
+                leased.popleft()
+            if leased:
+                leased.popleft()
+                return True
+        return False
 
-    def reserve(self, key: str, plan: Plan) -> float:
-        """Take one token (from this process's lease, else a new lease); seconds to wait before using it."""
-        return max(0.0, self.reserve_slot(key, plan) - self.clock())
+    def take(self, key: str, plan: Plan) -> float:
+        """Take one token (this process's lease first, else the shared row): 0.0 if taken, else seconds to wait."""
+        granted, wait = self.take_granted(key, plan)
+        return 0.0 if granted is not None else wait
 
-    def reserve_slot(self, key: str, plan: Plan) -> float:
-        """Take one token; the epoch time from which it may be used."""
-        slot = self._take_lease(key)
-        if slot is not None:
-            return slot
+    def take_granted(self, key: str, plan: Plan) -> tuple[float | None, float]:
+        """(time the shared row granted the token, 0) or (None, seconds until one refills).
+
+        A grant may lease a few extra tokens (up to `lease_seconds` of the rate); they stay usable for `lease_seconds`.
+        """
+        if self._take_lease(key):
+            return self.clock(), 0.0
         with self.engine.begin() as conn:
             now = self.clock()
             state = self._locked_row(conn, key, plan, now)
-            state.refill(now)
-            count = 1
-            if state.tokens >= 2:
-                count = int(min(self.max_lease, state.tokens, max(1.0, math.floor(state.rate * self.lease_seconds))))
-            slots = state.reserve(now, count)
-            self._write(conn, key, state)
+            most = int(min(self.max_lease, max(1.0, math.floor(state.rate * self.lease_seconds))))
+            taken, wait = state.take(now, most)
+            if taken:
+                self._write(conn, key, state)
         self.transactions += 1
         with self._lock:
             self._rates[key] = state.rate
-            if len(slots) > 1:
-                self._leases.setdefault(key, deque()).extend(slots[1:])
-        return slots[0]
+            if taken > 1:
+                self._leases.setdefault(key, deque()).extend([now + self.lease_seconds] * (taken - 1))
+        return (now, 0.0) if taken else (None, wait)
 
     def set_rate(self, key: str, plan: Plan) -> None:
         with self._lock:

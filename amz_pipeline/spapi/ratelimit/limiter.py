@@ -20,6 +20,9 @@ rate and memory only, `limits` has no SQL storage; ours is the arithmetic in `bu
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -30,7 +33,7 @@ from amz_pipeline.spapi.ratelimit.plans import Plan
 
 
 class BucketStore(Protocol):
-    def reserve(self, key: str, plan: Plan) -> float: ...
+    def take(self, key: str, plan: Plan) -> float: ...
     def set_rate(self, key: str, plan: Plan) -> None: ...
     def drain(self, key: str, plan: Plan) -> None: ...
     def close(self) -> None: ...
@@ -57,6 +60,9 @@ class RateLimiter:
         self._blocking = not isinstance(self.store, MemoryBucketStore)
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="spapi-limiter") if self._blocking else None
         self._rates: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+            weakref.WeakKeyDictionary())
 
     def _plan(self, plan: Plan | None, rate: float | None = None) -> Plan | None:
         """Our bucket for a server plan (optionally at an observed rate): margins as the module docstring says."""
@@ -91,15 +97,23 @@ class RateLimiter:
             return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
+    def _waiters(self, key: str) -> asyncio.Lock:
+        """One waiting line per bucket and event loop: callers queue in order and only the head polls the store."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            locks = self._queues.setdefault(loop, {})
+            if key not in locks:
+                locks[key] = asyncio.Lock()
+            return locks[key]
+
     async def acquire(self, scope: CallScope) -> float:
         """Wait for a token from every bucket of the call, one after the other; returns the seconds waited."""
-        waited = 0.0
+        started = time.monotonic()
         for key, plan in self.buckets(scope):
-            wait = await self._run(self.store.reserve, key, plan)
-            if wait > 0:
-                await asyncio.sleep(wait)
-                waited += wait
-        return waited
+            async with self._waiters(key):
+                while (wait := await self._run(self.store.take, key, plan)) > 0:
+                    await asyncio.sleep(wait)
+        return time.monotonic() - started
 
     async def observe(self, scope: CallScope, rate_limit: float | None) -> None:
         """Adopt the rate Amazon reports for this seller and operation (`x-amzn-RateLimit-Limit`)."""

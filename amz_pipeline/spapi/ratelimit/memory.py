@@ -25,12 +25,11 @@ class MemoryBucketStore:
                 self._locks[key] = threading.Lock()
             return bucket, self._locks[key]
 
-    def reserve(self, key: str, plan: Plan) -> float:
-        """Take one token; seconds the caller must wait before using it."""
+    def take(self, key: str, plan: Plan) -> float:
+        """Take one token: 0.0 if taken, else the seconds until one refills (nothing taken)."""
         bucket, lock = self._get(key, plan)
         with lock:
-            now = self.clock()
-            return max(0.0, bucket.reserve(now)[0] - now)
+            return bucket.take(self.clock())[1]
 
     def set_rate(self, key: str, plan: Plan) -> None:
         bucket, lock = self._get(key, plan)
