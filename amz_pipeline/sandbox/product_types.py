@@ -6,8 +6,9 @@ custom keywords would call back into Python for every node: ~30x slower):
 
 - `selectors`: the properties that identify which instance of an attribute a value belongs to (marketplace_id,
   language_tag, ...); patch `merge`/`delete` use them too.
-- `minUniqueItems` / `maxUniqueItems`: bounds on the number of distinct values per combination of selector values
-  (item_name: one per marketplace and language; bullet_point: up to five).
+- `minUniqueItems` / `maxUniqueItems`: bounds on how many instances may share one combination of selector values
+  (item_name: one per marketplace and language; bullet_point: up to five). Identical duplicates count twice, as in
+  Amazon's reference validator ("Each combination of selector values may only occur N times").
 - `minUtf8ByteLength` / `maxUtf8ByteLength`: string length in UTF-8 bytes, not characters.
 - `editable: false`: the attribute cannot change once the listing exists (checked against the stored listing).
 - `hidden`, `enumNames`, `$lifecycle`: annotations for UIs; no effect on validation.
@@ -87,20 +88,19 @@ def _check(keyword: str, value: Any, selectors: list[str] | None, instance: Any,
         return
     if (keyword == "maxUniqueItems" and len(instance) <= value) or (keyword == "minUniqueItems" and value <= 1):
         return  # cannot fail: fewer items than the maximum, or every existing group has at least one
-    # minUniqueItems / maxUniqueItems: distinct values per combination of selector values
-    groups: dict[Any, set[Any]] = {}
+    # minUniqueItems / maxUniqueItems: instances per combination of selector values
+    groups: dict[Any, int] = {}
     for item in instance:
-        key = tuple(item.get(n) for n in selectors) if selectors and isinstance(item, dict) else None
-        groups.setdefault(_identity(key), set()).add(_identity(item) if not isinstance(item, dict)
-                                                     else json.dumps(item, sort_keys=True))
+        key = _identity(tuple(item.get(n) for n in selectors) if selectors and isinstance(item, dict) else None)
+        groups[key] = groups.get(key, 0) + 1
     for key, members in groups.items():
         scope = ""
         if selectors and isinstance(key, tuple):
             scope = " for " + ", ".join(f"{n} '{v}'" for n, v in zip(selectors, key, strict=True) if v is not None)
-        if keyword == "maxUniqueItems" and len(members) > value:
+        if keyword == "maxUniqueItems" and members > value:
             out.append((where, keyword, f"has too many values{scope}. The allowed maximum is '{value}' value(s)."))
             return
-        if keyword == "minUniqueItems" and len(members) < value:
+        if keyword == "minUniqueItems" and members < value:
             out.append((where, keyword, f"does not have enough values{scope}. The required minimum is '{value}' "
                         "value(s)."))
             return
@@ -157,7 +157,7 @@ class AttributeValidator:
         # Amazon's keywords run in Python over the attributes present; the rest of the schema runs compiled.
         self._checks = CheckNode()
         _compile_checks(compiled, compiled.get("$defs", {}), self._checks)
-        self._validator = jsonschema_rs.Draft201909Validator(compiled)
+        self._validator = jsonschema_rs.Draft201909Validator(compiled, validate_formats=True)
 
     def validate(self, attributes: dict[str, Any], previous: dict[str, Any] | None = None,
                  report_style: bool = False) -> list[dict[str, Any]]:
