@@ -318,10 +318,14 @@ def test_community_errors_map_to_library_exceptions(sandbox_server: Any, seller:
     assert denied.value.amzn_code == "Unauthorized"
     assert "x-amzn-RateLimit-Limit" not in denied.value.headers
 
+    set_config(sandbox_server.base_url, speed=0.01)  # refill one token per 20 s: the burst alone decides
+    accepted = 0
     with pytest.raises(SellingApiRequestThrottledException) as throttled:
-        for n in range(30):  # patchListingsItem: burst 5
+        for n in range(30):
             items.patch_listings_item(sellerId=sid, sku=f"TP-{n}", marketplaceIds=[US], body=price_patch(10.0))
-    assert throttled.value.amzn_code == "QuotaExceeded"
+            accepted += 1
+    burst = schemas.load_json("spapi/usage_plans.json")["operations"]["patchListingsItem"]["burst"]
+    assert accepted == burst and throttled.value.amzn_code == "QuotaExceeded"
     assert "x-amzn-RateLimit-Limit" not in throttled.value.headers and "x-amzn-RequestId" in throttled.value.headers
 
 
@@ -332,11 +336,10 @@ def test_community_token_cache_outlives_a_short_sandbox_token(sandbox_server: An
     set_config(sandbox_server.base_url, token_ttl_seconds=1)
     items = community(ListingsItems)
     assert items.auth.expires_in == 1
-    items.put_listings_item(sellerId=seller["seller_id"], sku="TP-1", marketplaceIds=[US], body=put_body())
     time.sleep(1.1)
     with pytest.raises(SellingApiForbiddenException) as expired:
         items.get_listings_item(sellerId=seller["seller_id"], sku="TP-1", marketplaceIds=[US])
-    assert expired.value.amzn_code == "Unauthorized"
+    assert expired.value.amzn_code == "Unauthorized" and "expired" in expired.value.error[0]["details"]
 
 
 async def test_community_asyncio_client(sandbox_server: Any, seller: dict[str, str]) -> None:
