@@ -36,7 +36,11 @@ from amz_pipeline.validation.row_schema import validate_rows
 DEFAULT_BATCH_ROWS = 100_000
 DEFAULT_REJECTS_ROOT = Path("data/rejected")
 UNKNOWN_MARKETPLACE_DIR = "unknown-marketplace"
-PAYLOAD_COLUMNS = ("attributes", "payload_hash", "offer_only_hash")
+# Added by the template mapping (`amz_pipeline.catalog.mapping.OUTPUT_COLUMNS`), plus `offer_only_hash`, the
+# name the delta and publishing contracts use for the offer (price/quantity) hash.
+PAYLOAD_COLUMNS = (
+    "attributes", "requirements", "payload_hash", "offer_payload_hash", "product_payload_hash", "offer_only_hash",
+)
 
 BuildPayloads = Callable[[pl.DataFrame, str], pl.DataFrame]
 ValidateAttributes = Callable[[pl.DataFrame, str], pl.DataFrame]
@@ -53,8 +57,9 @@ def _product_type_gate() -> tuple[BuildPayloads, ValidateAttributes]:
 
 @dataclass
 class IngestResult:
-    """Outcome of one file. `valid` holds canonical columns (text), extra columns, `row`, `marketplace_id`,
-    `attributes`, `payload_hash`, `offer_only_hash`; `rejects` and `warnings` hold
+    """Outcome of one file. `valid` holds canonical columns (text), extra columns, `row`, `marketplace_id` and
+    `PAYLOAD_COLUMNS` (`attributes` JSON, `requirements`, `payload_hash`, `offer_only_hash`, ...; null for
+    `operation=delete` rows); `rejects` and `warnings` hold
     `file, row, sku, field, rule, severity, message` (rejects: every issue of a rejected row)."""
 
     file: str
@@ -233,6 +238,8 @@ class _Run:
                file_warnings: list[str]) -> IngestResult:
         valid = pl.concat(self.valid_parts, how="diagonal_relaxed") if self.valid_parts else pl.DataFrame(
             {ROW: [], "marketplace_id": []}, schema={ROW: pl.Int64, "marketplace_id": pl.String})
+        if "offer_only_hash" not in valid.columns and "offer_payload_hash" in valid.columns:
+            valid = valid.with_columns(pl.col("offer_payload_hash").alias("offer_only_hash"))
         missing = [pl.lit(None, pl.String).alias(c) for c in PAYLOAD_COLUMNS if c not in valid.columns]
         valid = valid.with_columns(missing).sort(ROW)
         name = file.name

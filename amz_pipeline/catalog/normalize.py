@@ -54,6 +54,8 @@ def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None) -> pl.DataF
         pl.col("merchant_suggested_asin").str.to_uppercase(),
         pl.col("country_of_origin").str.to_uppercase(),
         pl.col("external_product_id").str.replace_all(r"[\s-]", ""),
+        # Spreadsheet links often hold raw spaces ("casa nova/x.jpg"); a URI cannot, so encode them.
+        pl.col("main_image_url").str.replace_all(" ", "%20", literal=True),
     )
     return frame.with_columns(_external_id_type())
 
