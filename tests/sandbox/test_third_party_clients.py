@@ -207,7 +207,8 @@ def test_community_listings_lifecycle(sandbox_server: Any, seller: dict[str, str
     assert item["issues"] == []
     assert_offer_and_quantity(item, "84.5", 12)
 
-    found = items.search_listings_items(sellerId=sid, marketplaceIds=[US], includedData=["summaries"])
+    # No marketplaceIds: the library fills in MarketplaceId, MarketplaceIds, marketplace_ids and marketplaceIds.
+    found = items.search_listings_items(sellerId=sid, includedData=["summaries"])
     assert [i["sku"] for i in found.payload["items"]] == ["TP-1"]
 
     deleted = items.delete_listings_item(sellerId=sid, sku="TP-1", marketplaceIds=[US])
