@@ -5,7 +5,8 @@ SP-API client written by someone else should work against it unchanged").
   and queries, sends `Content-Type: application/json` on GETs, a wrong `Host` header for an http endpoint
   (`endpoint[8:]`), and uploads, downloads and gunzips feed documents itself.
 - amzn-sp-api 1.13.0, Amazon's generated SDK: its models raise on a response missing a required field or carrying an
-  unknown enum value; `model_mismatches` catches the undeclared fields its deserializer would drop silently.
+  unknown enum value; `model_mismatches` catches what its deserializer lets through silently (undeclared fields,
+  numbers where the model says string, malformed date-times). Its models are checked against Amazon's published ones.
 
 How each library is pointed at the sandbox: tests/support/third_party.py.
 """
@@ -123,7 +124,7 @@ def assert_offer_and_quantity(item: dict[str, Any], price: str, quantity: int) -
     """`item` is a getListingsItem body (camelCase JSON)."""
     (offer,) = item["offers"]
     assert (offer["marketplaceId"], offer["offerType"], offer["price"]["currencyCode"]) == (US, "B2C", "USD")
-    assert Decimal(offer["price"]["amount"]) == Decimal(price)
+    assert isinstance(offer["price"]["amount"], str) and Decimal(offer["price"]["amount"]) == Decimal(price)
     assert item["fulfillmentAvailability"] == [{"fulfillmentChannelCode": "DEFAULT", "quantity": quantity}]
 
 
