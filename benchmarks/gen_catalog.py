@@ -36,7 +36,8 @@ def generate(rows: int) -> pl.DataFrame:
     index = pl.DataFrame({"i": pl.int_range(rows, eager=True)}).with_columns((pl.col("i") % count).alias("_t"))
     frame = index.join(templates.with_row_index("_t").with_columns(pl.col("_t").cast(pl.Int64)), on="_t", how="left")
     i = pl.col("i")
-    price = pl.col("standard_price").cast(pl.Float64) + (i % 97).cast(pl.Float64) / 100 + (i // 97 % 50)
+    # Raise the price by up to 0.96 (keeps sale_price ≤ price and price ≥ min_price); lift max_price with it.
+    price = pl.col("standard_price").cast(pl.Float64) + (i % 97).cast(pl.Float64) / 100
     keyword = pl.format(
         '{{"generic_keyword":[{{"value":"bench keyword {}","language_tag":"en_US","marketplace_id":"ATVPDKIKX0DER"}}]}}',
         i,
@@ -47,6 +48,8 @@ def generate(rows: int) -> pl.DataFrame:
         pl.when(i % BAD_EVERY == BAD_EVERY - 1).then(pl.lit("-1"))
         .otherwise(price.round(2).cast(pl.String)).alias("standard_price"),
         pl.when(pl.col("quantity").is_not_null()).then((i % 500).cast(pl.String)).alias("quantity"),
+        pl.when(pl.col("max_price").is_not_null()).then((pl.col("max_price").cast(pl.Float64) + 1).round(2).cast(pl.String))
+        .alias("max_price"),
         pl.when(i % ATTRIBUTES_JSON_EVERY == 0).then(keyword).otherwise(None).alias("attributes_json"),
     ).drop("i", "_t")
 
