@@ -453,10 +453,16 @@ def finish(
 
 
 def retry_later(
-    session: Session, job_id: int, *, owner: str | None, error: str, policy: RetryPolicy
+    session: Session,
+    job_id: int,
+    *,
+    owner: str | None,
+    error: str,
+    policy: RetryPolicy,
+    exhausted_cause: str = "retries_exhausted",
 ) -> tuple[str, PublishJob | None]:
     """A retryable failure: back to pending with backoff, superseded if a newer change is waiting, or dead-lettered
-    (`retries_exhausted`) once the retries are used up. Returns the outcome name and the job."""
+    (`exhausted_cause`) once the retries are used up. Returns the outcome name and the job."""
     job = held(session, job_id, owner)
     if job is None:
         return "lost", None
@@ -464,7 +470,7 @@ def retry_later(
         finish(session, job_id, owner=owner, state=JobState.SUPERSEDED, error=f"superseded after: {error}")
         return "superseded", job
     if job.retry_count + 1 > policy.max_retries:
-        dead_letter(session, job, cause="retries_exhausted", reason=error)
+        dead_letter(session, job, cause=exhausted_cause, reason=error)
         return "dead_lettered", job
     job.state = JobState.PENDING.value
     job.next_attempt_at = utcnow() + timedelta(seconds=policy.delay(job.id, job.retry_count))

@@ -17,7 +17,7 @@ import pytest
 from tests.publishing.helpers import sandbox_config, sandbox_history, sandbox_listings
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "catalog_us.csv"
-ROWS = 30
+ROWS = 12
 
 
 def write_catalog(path: Path, rows: int = ROWS) -> dict[str, float]:
@@ -76,7 +76,7 @@ def assert_converged(server, seller_id: str, prices: dict[str, float], *, channe
     ("after_upload", "1", "feed", "feed"),
     ("after_create_feed", "1", "feed", "feed"),
     ("during_report", "1", "feed", "feed"),
-    ("mid_patch_batch", "7", "listings", "listings"),
+    ("mid_patch_batch", "5", "listings", "listings"),
 ])
 def test_kill_and_resume_converges(point, after, mode, channel, tmp_path, sandbox_server, demo_seller):
     sandbox_config(sandbox_server, speed=10)

@@ -301,7 +301,7 @@ class FeedDriver:
         feed_issues = [i for i in (parsed or {}).get("issues", []) if i.get("messageId") is None]
         if feed_issues:
             reason += ": " + outcomes.describe_issues(feed_issues)
-        self._fail_feed(sub, reason, content_problem=bool(feed_issues) or sub.processing_status == "DONE")
+        self._fail_feed(sub, reason)
 
     def _apply_report(self, sub: FeedSubmission, parsed: dict[str, Any]) -> None:
         results, feed_level = report.outcomes(parsed, sub.message_map)
@@ -317,21 +317,18 @@ class FeedDriver:
         self.stats.accepted += first.accepted + second.accepted
         self.stats.invalid += first.invalid + second.invalid
 
-    def _fail_feed(self, sub: FeedSubmission, reason: str, *, content_problem: bool) -> None:
-        """FATAL/CANCELLED (or a DONE feed without a usable report). Every message type we send is idempotent by
-        content, so the jobs are safe to resubmit — unless Amazon rejected the document itself (feed-level errors),
-        which would fail again: those are dead-lettered with Amazon's reason."""
+    def _fail_feed(self, sub: FeedSubmission, reason: str) -> None:
+        """FATAL, CANCELLED, or DONE without a usable report. Every message we send is idempotent by content
+        (UPDATE, PARTIAL_UPDATE, PATCH, DELETE), so resubmitting is safe even when FATAL applied some of them: the
+        jobs go back to the queue with backoff and into a new feed. When their retries are used up they are
+        dead-lettered as `feed_fatal` / `feed_cancelled` with the reason from the error document."""
         cause = "feed_cancelled" if sub.processing_status == "CANCELLED" else "feed_fatal"
         with self._session.begin() as session:
-            jobs = session.scalars(select(PublishJob).where(
+            job_ids = session.scalars(select(PublishJob.id).where(
                 PublishJob.feed_submission_id == sub.id, PublishJob.state == JobState.IN_FLIGHT.value)).all()
-            for job in jobs:
-                if content_problem:
-                    queue.dead_letter(session, job, cause=cause, reason=reason)
-                    self.stats.dead_lettered += 1
-                    continue
-                outcome, _ = queue.retry_later(session, job.id, owner=feed_owner(sub.id), error=reason,
-                                               policy=self.config.retry)
+            for job_id in job_ids:
+                outcome, _ = queue.retry_later(session, job_id, owner=feed_owner(sub.id), error=reason,
+                                               policy=self.config.retry, exhausted_cause=cause)
                 if outcome == "dead_lettered":
                     self.stats.dead_lettered += 1
                 else:
