@@ -12,6 +12,7 @@ allowed to call GetSecretValue cannot read it without kms:Decrypt for that conte
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,29 @@ from .envelope import KmsDataKey, open_sealed, seal
 from .errors import SecretBackendError, SecretDecryptionError, SecretNotFound
 from .value import SecretValue, decode, encode
 
+# botocore's DEBUG logs print request parameters and response bodies verbatim: a SecretString, a SecretBinary or a
+# KMS data key ("Plaintext") would land in the logs of anyone debugging AWS calls.
+_SECRET_MARKERS = ("SecretString", "SecretBinary", "Plaintext")
+_BODY_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+
+
+class _WithholdSecretPayloads(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is not ours to fix; withhold it to be safe
+            text = _SECRET_MARKERS[0]
+        if any(marker in text for marker in _SECRET_MARKERS):
+            record.msg, record.args = "botocore debug message withheld: it carries secret material", None
+        return True
+
+
+def _guard_botocore_logs() -> None:
+    for name in _BODY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _WithholdSecretPayloads) for f in logger.filters):
+            logger.addFilter(_WithholdSecretPayloads())
+
 
 def aws_client(service: str, region_name: str | None = None, endpoint_url: str | None = None) -> Any:
     """A botocore client with the default credential chain (env, shared profile, SSO, instance/role metadata).
@@ -28,6 +52,7 @@ def aws_client(service: str, region_name: str | None = None, endpoint_url: str |
     botocore also honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> for a stand-in such as moto."""
     import botocore.session
 
+    _guard_botocore_logs()
     session = botocore.session.get_session()
     return session.create_client(service, region_name=region_name, endpoint_url=endpoint_url)
 

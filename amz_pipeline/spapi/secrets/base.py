@@ -6,9 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
+from amz_pipeline import telemetry
+
 from .errors import ReadOnlySecretStore, SecretAccessDenied
 from .names import parse_secret_name, profile_prefix
-from .value import SecretValue, lwa_value
+from .value import SECRET_FIELDS, SecretValue, lwa_value
 
 
 class SecretStore(ABC):
@@ -30,12 +32,12 @@ class SecretStore(ABC):
     def get(self, name: str) -> SecretValue:
         """The credentials `{"client_id", "client_secret", "refresh_token"}` stored under `name`."""
         self._check(name)
-        return self._get(name)
+        return _registered(self._get(name))
 
     def put(self, name: str, value: Mapping[str, Any]) -> None:
         """Create or replace the secret `name` (validated as LWA credentials)."""
         self._check(name)
-        self._put(name, lwa_value(value))
+        self._put(name, _registered(lwa_value(value)))
 
     def list(self, prefix: str | None = None) -> list[str]:
         """Sorted names of the secrets under `prefix` (default: the whole profile prefix)."""
@@ -64,3 +66,10 @@ class SecretStore(ABC):
     def _put(self, name: str, value: SecretValue) -> None:
         raise ReadOnlySecretStore(f"the {self.backend} secret store is read-only; cannot write {name!r}")
 
+
+
+def _registered(value: SecretValue) -> SecretValue:
+    """Tell the log redaction about the secret parts, so they are masked wherever they might still surface."""
+    for field in SECRET_FIELDS:
+        telemetry.register_secret(value.get(field))
+    return value

@@ -9,6 +9,7 @@ from typing import Any
 from .errors import InvalidSecretValue
 
 LWA_FIELDS = ("client_id", "client_secret", "refresh_token")
+SECRET_FIELDS = ("client_secret", "refresh_token")  # client_id identifies the app; it is not secret
 
 
 class SecretValue(dict):
