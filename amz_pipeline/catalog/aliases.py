@@ -36,6 +36,19 @@ def _alias_table() -> dict[str, str]:
 
 
 @cache
+def attribute_columns() -> frozenset[str]:
+    """Column names the templates or product-type schemas know (`department`, `shoe_size`, ...): not canonical,
+    but not unknown either."""
+    names: set[str] = set()
+    for template in sorted(schemas.path("templates").glob("*.json")):
+        names.update(schemas.load_json(f"templates/{template.name}").get("source_columns", []))
+    index = schemas.load_json("product_types/index.json") if schemas.path("product_types/index.json").exists() else {}
+    for product_type in index:
+        names.update(schemas.load_json(f"product_types/{product_type}.json").get("properties", {}))
+    return frozenset(names)
+
+
+@cache
 def value_aliases(column: str) -> dict[str, str]:
     """`{lower-case spelling: canonical value}` for one column (canonical values map to themselves)."""
     groups = schemas.load_json("column_aliases.json")["value_aliases"].get(column, {})
@@ -60,7 +73,8 @@ def map_headers(headers: list[str]) -> HeaderMapping:
     """Map a file's headers to canonical names.
 
     A header that is not a known spelling is kept (normalised, so product-type attribute columns such as
-    `Department` arrive as `department`) and listed in `unknown`. Two headers landing on the same name are a
+    `Department` arrive as `department`); it is listed in `unknown` unless a template or product-type schema
+    names it. Two headers landing on the same name are a
     conflict the caller reports: silently picking one would lose the other's data.
     """
     table = _alias_table()
@@ -71,7 +85,7 @@ def map_headers(headers: list[str]) -> HeaderMapping:
         target = table.get(normalized, normalized)
         if target in RESERVED_COLUMNS:
             target = f"extra_{target}"
-        if normalized not in table:
+        if normalized not in table and normalized not in attribute_columns():
             mapping.unknown.append(header)
         claimed.setdefault(target, []).append(header)
         mapping.rename[header] = target

@@ -92,7 +92,7 @@ def _print_text(summary: dict[str, Any], result: IngestResult | None) -> None:
             click.echo(f"rejects written to {path}")
         if result.warnings.height:
             click.echo(f"{result.warnings['row'].n_unique()} valid rows have warnings:")
-            for row, field, message in result.warnings.select("row", "field", "message").head(20).iter_rows():
-                click.echo(f"  row {row} {field}: {message}")
+            for row, message in result.warnings.sort("row").select("row", "message").head(20).iter_rows():
+                click.echo(f"  row {row}: {message}")
         for note in result.file_warnings:
             click.echo(f"note: {note}", err=True)
