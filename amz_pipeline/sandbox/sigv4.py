@@ -84,6 +84,8 @@ def verify_sigv4(
     if scope_service != service:
         raise SigV4Error(f"Credential should be scoped to correct service: {service!r}, not {scope_service!r}")
     now = now or datetime.now(UTC)
+    if now.tzinfo is None:  # a naive time is taken as UTC
+        now = now.replace(tzinfo=UTC)
     if abs((now - request_time).total_seconds()) > max_skew_seconds:
         raise SigV4Error(
             f"Signature expired: {amz_date} is not within {max_skew_seconds} s of "

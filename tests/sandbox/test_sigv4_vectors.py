@@ -126,3 +126,7 @@ def test_context_mismatches_fail(overrides, message):
 
 def test_skew_within_the_window_passes():
     verify(*load("get-vanilla-query"), now=SUITE_TIME + timedelta(seconds=299))
+
+
+def test_a_naive_now_is_taken_as_utc():
+    verify(*load("get-vanilla-query"), now=SUITE_TIME.replace(tzinfo=None))
