@@ -50,6 +50,7 @@ def _routes() -> list[Route]:
         # URLs the sandbox hands out (presigned-URL style, no SP-API auth)
         Route("/_sandbox/documents/{document_id}", feeds.upload_document, methods=["PUT"]),
         Route("/_sandbox/documents/{document_id}", feeds.download_document, methods=["GET"]),
+        Route(definitions.META_SCHEMA_PATH, definitions.serve_meta_schema, methods=["GET"]),
         Route("/_sandbox/definitions/{productType}.json", definitions.serve_schema, methods=["GET"]),
         Route("/_sandbox/approval", definitions.approval_page, methods=["GET"]),
         # admin API
