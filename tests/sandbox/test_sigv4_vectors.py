@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from starlette.datastructures import Headers
@@ -15,7 +17,7 @@ VECTORS = Path(__file__).parent / "sigv4_vectors"
 CONTEXT = json.loads((VECTORS / "context.json").read_text())
 SUITE_TIME = datetime.fromisoformat(CONTEXT["timestamp"].replace("Z", "+00:00"))
 KEYS = {CONTEXT["credentials"]["access_key_id"]: CONTEXT["credentials"]["secret_access_key"]}
-CASES = sorted(p.stem for p in VECTORS.glob("*.txt"))
+CASES = sorted(p.stem for p in VECTORS.glob("*.txt"))  # the 2015 suite (aws-c-auth)
 
 
 def parse_request(text: str) -> tuple[str, str, Headers, bytes]:
@@ -130,3 +132,22 @@ def test_skew_within_the_window_passes():
 
 def test_a_naive_now_is_taken_as_utc():
     verify(*load("get-vanilla-query"), now=SUITE_TIME.replace(tzinfo=None))
+
+
+SUITE_2011 = VECTORS / "aws4_testsuite_2011"
+
+
+@pytest.mark.parametrize("case", ["get-space", "get-utf8"])
+def test_2011_suite_date_header_and_wire_encoded_paths(case):
+    creq = (SUITE_2011 / f"{case}.creq").read_text(encoding="utf-8")
+    sts = (SUITE_2011 / f"{case}.sts").read_text(encoding="utf-8")
+    assert hashlib.sha256(creq.encode()).hexdigest() == sts.rsplit("\n", 1)[1]  # the copy is intact
+    method, canonical_path, _, date_line, host_line = creq.split("\n")[:5]
+    wire_path = canonical_path.replace("%25", "%")  # the canonical URI encodes the wire path's '%' once more
+    headers = {"Date": date_line.split(":", 1)[1], "Host": host_line.split(":", 1)[1],
+               "Authorization": (SUITE_2011 / f"{case}.authz").read_text(encoding="utf-8")}
+    kwargs = {"region": "us-east-1", "service": "host", "credentials_lookup": KEYS.get,
+              "now": datetime(2011, 9, 9, 23, 36, tzinfo=UTC)}
+    verify_sigv4(method, f"https://{headers['Host']}{wire_path}", headers, b"", **kwargs)
+    with pytest.raises(SigV4Error, match="does not match"):  # the decoded path is a different request
+        verify_sigv4(method, f"https://{headers['Host']}{unquote(wire_path)}", headers, b"", **kwargs)
