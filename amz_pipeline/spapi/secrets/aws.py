@@ -51,10 +51,16 @@ def aws_client(service: str, region_name: str | None = None, endpoint_url: str |
 
     botocore also honours AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> for a stand-in such as moto."""
     import botocore.session
+    from botocore.exceptions import BotoCoreError, NoRegionError
 
     _guard_botocore_logs()
     session = botocore.session.get_session()
-    return session.create_client(service, region_name=region_name, endpoint_url=endpoint_url)
+    try:
+        return session.create_client(service, region_name=region_name, endpoint_url=endpoint_url)
+    except NoRegionError:
+        raise SecretBackendError(f"no AWS region for the {service} client: set AWS_REGION") from None
+    except BotoCoreError as exc:
+        raise SecretBackendError(f"cannot set up the AWS {service} client: {exc}") from None
 
 
 class AwsSecretsManagerStore(SecretStore):

@@ -105,3 +105,11 @@ def test_a_row_under_an_unknown_key_names_the_previous_keys_variable(db_env):
     env = {**db_env, "AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_SECRETS_PREVIOUS_KEYS": LocalKey.generate()}
     with pytest.raises(Exception, match="nor one of AMZ_SECRETS_PREVIOUS_KEYS"):
         secret_store_from_env(env, backend="db").get("amz/stage/A1/NA")
+
+
+def test_aws_without_a_region_is_explained(monkeypatch, tmp_path):
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    result = CliRunner().invoke(command, ["list", "--backend", "aws"])
+    assert result.exit_code == 1 and "set AWS_REGION" in result.output and "Traceback" not in result.output
