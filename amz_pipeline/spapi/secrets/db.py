@@ -82,6 +82,8 @@ def _db_errors(action: str) -> Iterator[None]:
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None) or exc
         first_line = (str(orig).splitlines() or [""])[0]
+        missing = "encrypted_secrets" in first_line and ("no such table" in first_line or "does not exist" in first_line)
+        hint = " (the database is not migrated: run `amz-pipeline db upgrade`)" if missing else ""
         raise SecretBackendError(
-            f"database error while {action} in encrypted_secrets: {type(orig).__name__}: {first_line}"
+            f"database error while {action} in encrypted_secrets: {type(orig).__name__}: {first_line}{hint}"
         ) from None
