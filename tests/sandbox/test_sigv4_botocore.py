@@ -268,3 +268,13 @@ def test_asgi_url_keeps_the_wire_form():
     scope = {"path": "/items/A1/SKU ä/1", "raw_path": b"/items/A1/SKU%20%C3%A4%2F1", "query_string": b"k=a+b&x=%2B"}
     assert asgi_url(scope) == "http://sandbox/items/A1/SKU%20%C3%A4%2F1?k=a+b&x=%2B"
     assert asgi_url({"path": "/plain", "query_string": b""}) == "http://sandbox/plain"
+
+
+def test_commas_in_the_query_are_canonicalized_as_pct_2c():
+    """A client may send `includedData=a,b` raw on the wire; the signature must cover `a%2Cb` (RFC 3986)."""
+    base = "https://sellingpartnerapi-na.amazon.com/listings/2021-08-01/items/A1/S?includedData="
+    method, _, headers, body = signed_request(url=base + "summaries%2Cattributes")
+    verify_sigv4(method, base + "summaries,attributes", headers, body, REGION, "execute-api", KEYS.get)
+    method, _, headers, body = signed_request(url=base + "summaries,attributes")  # botocore signs ',' verbatim
+    with pytest.raises(SigV4Error, match="does not match"):
+        verify_sigv4(method, base + "summaries,attributes", headers, body, REGION, "execute-api", KEYS.get)
