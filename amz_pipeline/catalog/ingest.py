@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from amz_pipeline.catalog import marketplaces as mk
-from amz_pipeline.catalog.normalize import MARKETPLACE_GIVEN, helper_columns, normalize
+from amz_pipeline.catalog.normalize import MARKETPLACE_GIVEN, helper_columns, normalize, trim
 from amz_pipeline.catalog.readers import READ_ERROR, ROW, CatalogSource, RaggedRowsError, open_catalog
 from amz_pipeline.validation import quarantine
 from amz_pipeline.validation.content_policy import content_policy_issues
@@ -181,15 +181,15 @@ class _Run:
         return keys.select(ROW, "sku", "marketplace_id")
 
     def _batch(self, batch: pl.DataFrame, duplicates: pl.DataFrame) -> None:
+        batch = trim(batch)
         content = [c for c in batch.columns if c not in (ROW, READ_ERROR)]
-        blank = pl.all_horizontal(pl.col(c).str.strip_chars().replace("", None).is_null() for c in content)
-        blank = blank & pl.col(READ_ERROR).is_null()
+        blank = pl.all_horizontal(pl.col(c).is_null() for c in content) & pl.col(READ_ERROR).is_null()
         self.blank_rows += batch.filter(blank).height
         batch = batch.filter(~blank)
         if not batch.height:
             return
         self.rows += batch.height
-        frame = normalize(batch, self.requested)
+        frame = normalize(batch, self.requested, trimmed=True)
         rows_here = frame.select(ROW)
         gates = [
             validate_rows(frame),

@@ -32,12 +32,16 @@ def helper_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
     return [c for c in names if c.startswith("_")]
 
 
-def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None) -> pl.DataFrame:
-    """`batch` as read (all text, `row`); `requested` the marketplace the caller asked for, or None."""
+def trim(batch: pl.DataFrame) -> pl.DataFrame:
+    """Surrounding blanks removed from every text cell; a cell left empty becomes null."""
     text_columns = [c for c, t in batch.schema.items() if t == pl.String and c != READ_ERROR]
-    frame = batch.with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in text_columns
-    )
+    return batch.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in text_columns)
+
+
+def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None, *, trimmed: bool = False) -> pl.DataFrame:
+    """`batch` as read (all text, `row`); `requested` the marketplace the caller asked for, or None.
+    `trimmed=True` when `trim` already ran on it."""
+    frame = batch if trimmed else trim(batch)
     missing = [c for c in canonical_columns() if c not in frame.columns]
     frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
     frame = _attach_marketplace(frame, requested)
@@ -140,4 +144,4 @@ def _external_id_type() -> pl.Expr:
     return kind.fill_null(inferred).alias("external_product_id_type")
 
 
-__all__ = ["MARKETPLACE_GIVEN", "ROW", "helper_columns", "normalize"]
+__all__ = ["MARKETPLACE_GIVEN", "ROW", "helper_columns", "normalize", "trim"]
