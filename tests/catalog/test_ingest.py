@@ -137,3 +137,18 @@ def test_eligibility_gate_is_consulted(tmp_path):
                     **GATE)
     assert result.valid["sku"].to_list() == ["B"]
     assert result.rejects["rule"].to_list() == ["listing_restricted"]
+
+
+def test_unicode_titles_survive_and_emoji_is_rejected(tmp_path):
+    titles = {
+        "CJK": "綿のシャツ 青 Lサイズ",
+        "RTL": "قميص قطني أزرق مقاس كبير",
+        "COMBINING": "Cafe\u0301 Cotton Shirt Blue",
+        "EMOJI": "Cotton Shirt Blue 😀",
+    }
+    path = _write(tmp_path / "u.csv", [[sku, "SHIRT", "US", title, "5", "1", "blue"] for sku, title in titles.items()])
+    result = ingest(path, seller_id="S", rejects_root=None, **GATE)
+    assert dict(zip(result.valid["sku"], result.valid["item_name"], strict=True)) == {
+        k: v for k, v in titles.items() if k != "EMOJI"
+    }
+    assert result.rejects.select("sku", "rule").to_dicts() == [{"sku": "EMOJI", "rule": "title_emoji"}]
