@@ -64,3 +64,18 @@ async def test_unsigned_and_naively_signed_requests_are_refused(client):
     proper = await client.get(item("plain-SKU-1"), params={"marketplaceIds": US, "note": "a b"},
                               auth=BotocoreSigV4(AWS))
     assert proper.status_code == 404  # verified; the listing does not exist
+
+
+@pytest.mark.parametrize("sku", SKUS)
+async def test_the_clients_own_signer_passes_the_sandboxs_verifier(client, sku):
+    """The two independent implementations agree: amz_pipeline.spapi.signing signs, the sandbox verifies."""
+    from amz_pipeline.spapi.signing import SigV4Signer
+
+    auth = SigV4Signer(AWS, "us-east-1")
+    put = await client.put(item(sku), params={"marketplaceIds": US, "note": "a b+c,d"}, auth=auth,
+                           json={"productType": "LUGGAGE", "requirements": "LISTING",
+                                 "attributes": luggage_attributes()})
+    assert put.status_code == 200 and put.json()["status"] == "ACCEPTED", put.text
+    got = await client.get(item(sku), params={"marketplaceIds": US, "includedData": "summaries,attributes"},
+                           auth=auth)
+    assert got.status_code == 200 and got.json()["sku"] == sku, got.text
