@@ -53,3 +53,41 @@ def reject_rate(context: dg.AssetCheckExecutionContext, settings: SettingsResour
         description=f"{rejected} of {rows} rows rejected ({rate:.1%}; limit {limit:.1%})",
         metadata=meta.numeric({"reject_rate": rate, "threshold": limit, "rejected": rejected, "rows": rows}),
     )
+
+
+@dg.asset_check(asset="processing_reports", partitions_def=seller_marketplace,
+                description="Share of feed messages Amazon reported invalid stays under feed_error_rate_threshold.")
+def feed_report_error_rate(context: dg.AssetCheckExecutionContext, settings: SettingsResource) -> dg.AssetCheckResult:
+    stored = _metadata(context, "processing_reports")
+    processed, invalid = int(stored.get("report/messagesProcessed", 0)), int(stored.get("report/messagesInvalid", 0))
+    rate = invalid / processed if processed else 0.0
+    return dg.AssetCheckResult(
+        passed=rate <= settings.feed_error_rate_threshold,
+        description=f"{invalid} of {processed} feed messages invalid ({rate:.1%})",
+        metadata=meta.numeric({"error_rate": rate, "threshold": settings.feed_error_rate_threshold,
+                               "open_feeds": int(stored.get("open_feeds", 0))}),
+    )
+
+
+@dg.asset_check(asset="listing_status", partitions_def=seller_marketplace,
+                description="SKUs Amazon accepted that are not live (still unverified or suppressed).")
+def accepted_not_live(context: dg.AssetCheckExecutionContext, settings: SettingsResource) -> dg.AssetCheckResult:
+    stored = _metadata(context, "listing_status")
+    count = int(stored.get("accepted_not_live", 0))
+    return dg.AssetCheckResult(
+        passed=count <= settings.max_accepted_not_live,
+        description=f"{count} accepted SKUs are not live (allowed {settings.max_accepted_not_live})",
+        metadata=meta.numeric({"accepted_not_live": count}),
+    )
+
+
+@dg.asset_check(asset="sku_publish", partitions_def=seller_marketplace,
+                description="Dead letters this run added (retries exhausted, unauthorized, fatal feeds; not INVALID).")
+def dead_letter_growth(context: dg.AssetCheckExecutionContext, settings: SettingsResource) -> dg.AssetCheckResult:
+    stored = _metadata(context, "sku_publish")
+    added = int(stored.get("dead_lettered", 0))
+    return dg.AssetCheckResult(
+        passed=added <= settings.max_dead_letter_growth,
+        description=f"{added} dead letters added (allowed {settings.max_dead_letter_growth})",
+        metadata=meta.numeric({"dead_lettered": added, "backlog": int(stored.get("backlog", 0))}),
+    )

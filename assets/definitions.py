@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from . import catalog, checks, jobs, product_types, sensors
+from . import catalog, checks, jobs, product_types, publishing, sensors
 from .resources_config import default_resources
 
 defs = dg.Definitions(
     assets=[catalog.raw_catalog, catalog.validated_catalog, catalog.listing_changes,
+            publishing.publish_queue, publishing.listings_feed_documents, publishing.sku_publish,
+            publishing.feed_submissions, publishing.processing_reports, publishing.listing_status,
             product_types.product_type_definitions],
-    asset_checks=[checks.schema_validity, checks.reject_rate],
+    asset_checks=[checks.schema_validity, checks.reject_rate, checks.feed_report_error_rate,
+                  checks.accepted_not_live, checks.dead_letter_growth],
     jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job],
     sensors=[sensors.inbox_sensor, sensors.alert_on_run_failure],
     resources=default_resources(),

@@ -51,3 +51,13 @@ def latest_metadata(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partit
     if materialization is None:
         return {}
     return {key: value.value for key, value in materialization.metadata.items()}
+
+
+def latest_record(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str | None):
+    """(run id, plain metadata) of the latest materialization of `asset_key` for `partition`, or (None, {})."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition] if partition else None), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None, {}
+    return records[0].run_id, {k: v.value for k, v in records[0].asset_materialization.metadata.items()}

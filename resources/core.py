@@ -42,7 +42,8 @@ FEATURES: dict[str, list[tuple[str, str]]] = {
     "ingest": [("amz_pipeline.catalog.ingest", "ingest")],
     "delta": [("amz_pipeline.catalog.delta", "compute_delta")],
     "client": [("amz_pipeline.spapi.client", "SyncSPAPIClient")],
-    "publish": [("amz_pipeline.publishing", "enqueue_changes")],
+    "publish": [("amz_pipeline.publishing.engine", "publish_changes"),
+                ("amz_pipeline.publishing.changes", "changes_from_delta")],
 }
 
 
@@ -73,26 +74,83 @@ def delta(session: Any, valid: pl.DataFrame, *, seller_id: str, full_catalog: bo
 
 # --- SP-API client ---------------------------------------------------------------------------------------------------
 
+def lwa_credentials(credentials: dict[str, Any]) -> Any:
+    cls = _attr("amz_pipeline.spapi.auth", "LWACredentials", "the SP-API client")
+    return cls(client_id=credentials["client_id"], client_secret=credentials["client_secret"],
+               refresh_token=credentials["refresh_token"])
+
+
+def sigv4_signer(endpoint: Any) -> Any:
+    signing = importlib.import_module("amz_pipeline.spapi.signing")
+    return signing.SigV4Signer(signing.aws_credentials(region=endpoint.aws_region), endpoint.aws_region).sign
+
+
 def make_client(
     *, seller_id: str, region: str, credentials: dict[str, Any], base_url: str, lwa_token_url: str, sigv4: bool,
     cache_dir: Path | None = None, metrics: Any = None,
 ) -> Any:
     """A blocking `SyncSPAPIClient` for one seller and region (close it: it is a context manager)."""
     sync_client = _attr("amz_pipeline.spapi.client", "SyncSPAPIClient", "the SP-API client")
-    lwa_credentials = _attr("amz_pipeline.spapi.auth", "LWACredentials", "the SP-API client")
     endpoint = _attr("amz_pipeline.spapi.endpoints", "endpoint", "the SP-API client")(region, base_url=base_url)
-    signer = None
-    if sigv4:
-        signing = importlib.import_module("amz_pipeline.spapi.signing")
-        signer = signing.SigV4Signer(signing.aws_credentials(region=endpoint.aws_region), endpoint.aws_region).sign
     return sync_client(
         seller_id=seller_id,
         region=region,
-        credentials=lwa_credentials(client_id=credentials["client_id"], client_secret=credentials["client_secret"],
-                                    refresh_token=credentials["refresh_token"]),
+        credentials=lwa_credentials(credentials),
         endpoint=endpoint,
         lwa_token_url=lwa_token_url,
-        signer=signer,
+        signer=sigv4_signer(endpoint) if sigv4 else None,
         cache_dir=cache_dir,
         metrics=metrics,
     )
+
+
+def publishing_client_pool(factory_args: Any) -> Any:
+    """A publishing `ClientPool` whose clients are `PublishingClient`s built by `factory_args(seller_id, region)`
+    → dict(credentials, base_url, lwa_token_url, sigv4)."""
+    pool_cls = _attr("amz_pipeline.publishing.client", "ClientPool", "the publishing engine")
+    client_cls = _attr("amz_pipeline.publishing.client", "PublishingClient", "the publishing engine")
+    endpoint_fn = _attr("amz_pipeline.spapi.endpoints", "endpoint", "the SP-API client")
+
+    def make(seller_id: str, region: str) -> Any:
+        args = factory_args(seller_id, region)
+        endpoint = endpoint_fn(region, base_url=args["base_url"])
+        return client_cls(seller_id=seller_id, region=region, credentials=lwa_credentials(args["credentials"]),
+                          endpoint=endpoint, lwa_token_url=args["lwa_token_url"],
+                          signer=sigv4_signer(endpoint) if args["sigv4"] else None)
+
+    return pool_cls(make)
+
+
+# --- publishing ------------------------------------------------------------------------------------------------------
+
+def engine_config(settings: Any, *, listings_max_skus: int, preview: bool = False) -> Any:
+    cls = _attr("amz_pipeline.publishing.engine", "EngineConfig", "the publishing engine")
+    config = cls.from_settings(settings, preview=preview)
+    config.listings_max_skus = listings_max_skus
+    return config
+
+
+def changes_from_delta(valid: pl.DataFrame, delta: pl.DataFrame, *, seller_id: str, full_catalog: bool) -> list:
+    fn = _attr("amz_pipeline.publishing.changes", "changes_from_delta", "the publishing engine")
+    return fn(valid, delta, seller_id=seller_id, full_catalog=full_catalog)
+
+
+def publish_changes(engine: Any, changes: list, *, run_id: str, mode: str, config: Any) -> Any:
+    """`PublishPlan(channel, enqueued, feed_submissions)`: route, enqueue and chunk feeds in one transaction."""
+    fn = _attr("amz_pipeline.publishing.engine", "publish_changes", "the publishing engine")
+    return fn(engine, changes, run_id=run_id, mode=mode, config=config)
+
+
+def run_queue(engine: Any, clients: Any, *, run_id: str, config: Any, wait: bool) -> dict[str, Any]:
+    fn = _attr("amz_pipeline.publishing.engine", "run_queue", "the publishing engine")
+    return fn(engine, clients, run_id=run_id, config=config, wait=wait)
+
+
+def poll_feeds(engine: Any, clients: Any, *, run_id: str | None, config: Any) -> dict[str, Any]:
+    fn = _attr("amz_pipeline.publishing.engine", "poll_feeds", "the publishing engine")
+    return fn(engine, clients, run_id=run_id, config=config)
+
+
+def auto_redrive(engine: Any, *, max_redrives: int) -> Any:
+    fn = _attr("amz_pipeline.publishing.dlq", "auto_redrive", "the dead-letter queue")
+    return fn(engine, max_redrives=max_redrives)

@@ -86,3 +86,10 @@ class SPAPIClientResource(dg.ConfigurableResource):
             cache_dir=cache_dir,
             metrics=metrics,
         )
+
+    def client_pool(self, secrets: SecretStoreResource):
+        """A publishing `ClientPool`: one async client per (seller, region), credentials resolved on first use."""
+        return core.publishing_client_pool(lambda seller_id, region: {
+            "credentials": self.credentials(seller_id, region, secrets), "base_url": self.base_url(region),
+            "lwa_token_url": self.lwa_url(), "sigv4": self.sigv4,
+        })

@@ -57,6 +57,16 @@ def copy_samples(samples: Path, inbox: Path, seller_id: str) -> list[Path]:
     return copied
 
 
+# The run's events all go to the instance's event log (see them in `make dev`); the terminal shows the summary only.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def _interrupted(result) -> bool:
+    """Ctrl-C inside an in-process run fails the run instead of raising; the demo must stop then."""
+    return any("interrupted" in (event.message or "") for event in result.all_events
+               if event.event_type_value == "RUN_FAILURE")
+
+
 def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5) -> list:
     """Tick the drop-folder sensor and execute the runs it asks for, until the inbox is settled."""
     import dagster as dg
@@ -75,10 +85,14 @@ def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5) -> list
         for request in tick.run_requests:
             print(f"  running {request.job_name} for {request.tags['amz/file']} ...", flush=True)
             job = defs.resolve_job_def(request.job_name)
+            started = time.monotonic()
             result = job.execute_in_process(
-                run_config=request.run_config, instance=instance, partition_key=request.partition_key,
+                run_config={**request.run_config, **QUIET}, instance=instance, partition_key=request.partition_key,
                 tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False,
             )
+            print(f"    {'ok' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s", flush=True)
+            if _interrupted(result):
+                raise KeyboardInterrupt
             results.append((request, result))
     return results
 
