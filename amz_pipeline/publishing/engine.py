@@ -23,9 +23,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+import schemas
 from amz_pipeline.publishing import queue
 from amz_pipeline.publishing.client import ClientPool
 from amz_pipeline.publishing.feeds import plan as feed_plan
+from amz_pipeline.publishing.feeds.build import FeedLimits
 from amz_pipeline.publishing.feeds.submit import FeedConfig, FeedDriver, FeedStats
 from amz_pipeline.publishing.leases import new_owner
 from amz_pipeline.publishing.listings_worker import ListingsWorker, WorkerConfig, WorkerStats
@@ -71,6 +73,21 @@ class PublishPlan:
     channel: Channel
     enqueued: EnqueueResult
     feed_submissions: list[int]
+    listings_share: int = 0
+
+
+def listings_rate() -> float:
+    """Per-SKU submissions per second one seller may send (the put/patch usage plan, read from the models' data)."""
+    operations = schemas.load_json("spapi/usage_plans.json")["operations"]
+    return min(float(operations["patchListingsItem"]["rate"]), float(operations["putListingsItem"]["rate"]))
+
+
+def listings_share(total: int, limits: FeedLimits) -> int:
+    """How many of `total` SKUs routed to feeds go through the Listings API instead, so both budgets are spent at
+    once: the split follows the two channels' throughputs (r per-SKU calls/s against S·M/W feed messages/s)."""
+    rate = listings_rate()
+    feed_rate = limits.submissions_per_window * limits.max_messages / limits.window_seconds
+    return int(total * rate / (rate + feed_rate))
 
 
 def publish_changes(
@@ -81,14 +98,24 @@ def publish_changes(
     mode: Mode | str = Mode.AUTO,
     config: EngineConfig | None = None,
 ) -> PublishPlan:
-    """Route, enqueue and (for feeds) chunk `changes` in one transaction."""
+    """Route, enqueue and (for feeds) chunk `changes` in one transaction. In `auto` mode a feed-sized change set
+    still sends its `listings_share` through the Listings API, so neither budget idles."""
     config = config or EngineConfig()
     skus = {(c.seller_id, c.marketplace_id, c.sku) for c in changes}
     channel = route(len(skus), mode, config.listings_max_skus)
+    direct: Sequence[Change] = []
+    if channel is Channel.FEED and Mode(mode) is Mode.AUTO:
+        share = listings_share(len(changes), config.feeds.limits)
+        direct, changes = changes[len(changes) - share :] if share else [], changes[: len(changes) - share]
     with session_factory(engine).begin() as session:
         enqueued = queue.enqueue(session, changes, channel=channel, run_id=run_id)
+        if direct:
+            extra = queue.enqueue(session, direct, channel=Channel.LISTINGS, run_id=run_id)
+            enqueued.job_ids.extend(extra.job_ids)
+            enqueued.duplicates += extra.duplicates
+            enqueued.superseded += extra.superseded
         planned = feed_plan.plan(session, limits=config.feeds.limits, run_id=run_id) if channel is Channel.FEED else []
-    return PublishPlan(channel, enqueued, planned)
+    return PublishPlan(channel, enqueued, planned, len(direct))
 
 
 Progress = Callable[[dict[str, int]], None]

@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, null, select, true, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, null, select, true, update
 from sqlalchemy.orm import Session
 
 from amz_pipeline.publishing.leases import utcnow
 from amz_pipeline.storage.models import DeadLetter, JobState, Listing, ListingIssue, ListingStatus, PublishJob
 
-_CHUNK = 900
+_CHUNK = 5000
 
 
 @dataclass
@@ -53,19 +53,24 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
     by_id = {o.job_id: o for o in outcomes}
     jobs: dict[int, Any] = {}
     for part in _chunks(list(by_id)):
-        query = select(
-            PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.seq,
-            PublishJob.operation, PublishJob.channel, PublishJob.payload, PublishJob.retry_count,
-            PublishJob.listing_hash, PublishJob.offer_hash,
-        ).where(PublishJob.id.in_(part), PublishJob.state == JobState.IN_FLIGHT.value, PublishJob.lease_owner == owner)
+        query = (
+            select(
+                PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.seq,
+                PublishJob.operation, PublishJob.channel, PublishJob.retry_count, PublishJob.listing_hash,
+                PublishJob.offer_hash, Listing.id.label("listing_id"),
+            )
+            .join(Listing, and_(Listing.seller_id == PublishJob.seller_id,
+                                Listing.marketplace_id == PublishJob.marketplace_id, Listing.sku == PublishJob.sku))
+            .where(PublishJob.id.in_(part), PublishJob.state == JobState.IN_FLIGHT.value,
+                   PublishJob.lease_owner == owner)
+        )
         if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update()
+            query = query.with_for_update(of=PublishJob)
         for row in session.execute(query):
             jobs[row.id] = row
     counts.lost = len(by_id) - len(jobs)
     if not jobs:
         return counts
-    listing_ids = _listing_ids(session, jobs.values())
     now = utcnow()
     accepted = [j for j in jobs.values() if by_id[j.id].accepted]
     invalid = [j for j in jobs.values() if not by_id[j.id].accepted]
@@ -79,7 +84,7 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
     if accepted:
         rows = [
             {
-                "b_id": listing_ids[(j.seller_id, j.marketplace_id, j.sku)],
+                "b_id": j.listing_id,
                 "b_seq": j.seq,
                 "b_status": ListingStatus.DELETED.value if j.operation == "delete" else ListingStatus.ACCEPTED.value,
                 "b_deleted": j.operation == "delete",
@@ -119,10 +124,11 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
                 updated_at=now,
             ),
             [
-                {"b_id": listing_ids[(j.seller_id, j.marketplace_id, j.sku)], "b_seq": j.seq, "b_hash": j.listing_hash}
+                {"b_id": j.listing_id, "b_seq": j.seq, "b_hash": j.listing_hash}
                 for j in invalid
             ],
         )
+        payloads = _payloads(session, [j.id for j in invalid])
         letters = [
             {
                 "job_id": j.id,
@@ -131,7 +137,7 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
                 "sku": j.sku,
                 "cause": "invalid",
                 "reason": describe_issues(by_id[j.id].issues) or "Amazon answered INVALID without issues",
-                "payload": {"operation": j.operation, "channel": j.channel, "body": j.payload},
+                "payload": {"operation": j.operation, "channel": j.channel, "body": payloads.get(j.id)},
                 "attempts": j.retry_count + 1,
                 "created_at": now,
                 "redrive_count": 0,
@@ -142,7 +148,7 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
             session.execute(insert(DeadLetter), list(part))
     replace_issues(
         session,
-        {listing_ids[(j.seller_id, j.marketplace_id, j.sku)]: by_id[j.id].issues for j in jobs.values()},
+        {j.listing_id: by_id[j.id].issues for j in jobs.values()},
         source=issue_source,
         now=now,
     )
@@ -159,17 +165,11 @@ def _set_job_state(session: Session, ids: list[int], state: JobState, error: str
         )
 
 
-def _listing_ids(session: Session, jobs: Iterable[Any]) -> dict[tuple[str, str, str], int]:
-    keys = sorted({(j.seller_id, j.marketplace_id, j.sku) for j in jobs})
-    found: dict[tuple[str, str, str], int] = {}
-    for part in _chunks(keys):
-        rows = session.execute(
-            select(Listing.id, Listing.seller_id, Listing.marketplace_id, Listing.sku).where(
-                tuple_(Listing.seller_id, Listing.marketplace_id, Listing.sku).in_(part)
-            )
-        )
-        for listing_id, seller_id, marketplace_id, sku in rows:
-            found[(seller_id, marketplace_id, sku)] = listing_id
+def _payloads(session: Session, job_ids: list[int]) -> dict[int, Any]:
+    """Job bodies, loaded only where needed (decoding 25,000 JSON bodies would dominate a report's cost)."""
+    found: dict[int, Any] = {}
+    for part in _chunks(job_ids):
+        found.update(session.execute(select(PublishJob.id, PublishJob.payload).where(PublishJob.id.in_(part))).all())
     return found
 
 

@@ -304,18 +304,9 @@ class FeedDriver:
         self._fail_feed(sub, reason)
 
     def _apply_report(self, sub: FeedSubmission, parsed: dict[str, Any]) -> None:
-        results, feed_level = report.outcomes(parsed, sub.message_map)
-        half = len(results) // 2
-        with self._session.begin() as session:
-            first = outcomes.apply(session, results[:half], owner=feed_owner(sub.id), issue_source="feed")
-            session.flush()
-            crash_point("during_report")
-            second = outcomes.apply(session, results[half:], owner=feed_owner(sub.id), issue_source="feed")
-            session.execute(update(FeedSubmission).where(FeedSubmission.id == sub.id).values(
-                status="done", report_summary=dict(parsed["summary"], feed_issues=feed_level[:20]),
-                error=None, next_poll_at=None, updated_at=utcnow()))
-        self.stats.accepted += first.accepted + second.accepted
-        self.stats.invalid += first.invalid + second.invalid
+        applied = apply_report(self.engine, sub.id, parsed)
+        self.stats.accepted += applied.accepted
+        self.stats.invalid += applied.invalid
 
     def _fail_feed(self, sub: FeedSubmission, reason: str) -> None:
         """FATAL, CANCELLED, or DONE without a usable report. Every message we send is idempotent by content
@@ -382,3 +373,27 @@ async def verify_listing(engine: Engine, client: Any, listing_id: int, sku: str,
         stats.verified_suppressed += 1
     return status
 
+
+def apply_report(engine: Engine, submission_id: int, parsed: dict[str, Any]) -> outcomes.AppliedCounts:
+    """Apply a parsed processing report to the submission's jobs and listings in one transaction (bulk statements;
+    a 25,000-message report takes about a second) and mark the submission `done`."""
+    with session_factory(engine).begin() as session:
+        message_map = session.scalar(select(FeedSubmission.message_map).where(FeedSubmission.id == submission_id))
+        results, feed_level = report.outcomes(parsed, message_map)
+        half = len(results) // 2
+        owner = feed_owner(submission_id)
+        first = outcomes.apply(session, results[:half], owner=owner, issue_source="feed")
+        session.flush()
+        crash_point("during_report")
+        second = outcomes.apply(session, results[half:], owner=owner, issue_source="feed")
+        session.execute(update(FeedSubmission).where(FeedSubmission.id == submission_id).values(
+            status="done", report_summary=dict(parsed["summary"], feed_issues=feed_level[:20]),
+            error=None, next_poll_at=None, updated_at=utcnow()))
+    return outcomes.AppliedCounts(first.accepted + second.accepted, first.invalid + second.invalid,
+                                  first.lost + second.lost)
+
+
+def ingest_report(engine: Engine, submission_id: int, raw: bytes) -> outcomes.AppliedCounts:
+    """A downloaded result document (gzip or plain) → per-SKU states: parse, validate against Amazon's report
+    schema, apply."""
+    return apply_report(engine, submission_id, report.parse(raw))
