@@ -82,7 +82,7 @@ def publish_queue(context: dg.AssetExecutionContext, listing_changes: pl.DataFra
                                  file_path=str(source["source_path"]), file_hash=source["sha256"],
                                  mode=source.get("mode", "auto"), full_catalog=bool(source.get("full_catalog")),
                                  options={"dagster_run_id": run_id}, status="started", trace_id=run_id))
-    config = core.engine_config(settings.settings(), listings_max_skus=settings.listings_max_skus)
+    config = settings.engine_config()
     with core_logs(context):
         plan = core.publish_changes(database.engine(), changes, run_id=run_id, mode=source.get("mode", "auto"),
                                     config=config)
@@ -139,7 +139,7 @@ def listings_feed_documents(context: dg.AssetExecutionContext, publish_queue: di
 def sku_publish(context: dg.AssetExecutionContext, publish_queue: dict, database: DatabaseResource,
                 settings: SettingsResource, spapi: SPAPIClientResource, secrets: SecretStoreResource
                 ) -> dg.Output[dict]:
-    config = core.engine_config(settings.settings(), listings_max_skus=settings.listings_max_skus)
+    config = settings.engine_config()
     with core_logs(context):
         metrics = core.run_queue(database.engine(), spapi.client_pool(secrets), run_id=context.run.run_id,
                                  config=config, wait=False)
@@ -165,9 +165,10 @@ def feed_submissions(context: dg.AssetExecutionContext, listings_feed_documents:
                      secrets: SecretStoreResource) -> dg.Output[pl.DataFrame]:
     frame = _feed_rows(database, context.run.run_id)
     if frame.filter(pl.col("feed_id").is_null()).height:
-        config = core.engine_config(settings.settings(), listings_max_skus=settings.listings_max_skus)
+        config = settings.engine_config()
         with core_logs(context):
-            core.poll_feeds(database.engine(), spapi.client_pool(secrets), run_id=context.run.run_id, config=config)
+            core.poll_feeds(database.engine(), spapi.client_pool(secrets), run_id=context.run.run_id, config=config,
+                            owner=core.lease_owner(context.run.run_id))
         frame = _feed_rows(database, context.run.run_id)
     return dg.Output(frame, metadata=meta.numeric({
         "feeds": frame.height, "submitted": frame.filter(pl.col("feed_id").is_not_null()).height,
@@ -198,15 +199,17 @@ def processing_reports(context: dg.AssetExecutionContext, feed_submissions: pl.D
                        database: DatabaseResource, settings: SettingsResource, spapi: SPAPIClientResource,
                        secrets: SecretStoreResource) -> dg.Output[pl.DataFrame]:
     run_id = context.run.run_id
-    config = core.engine_config(settings.settings(), listings_max_skus=settings.listings_max_skus)
+    config = settings.engine_config()
     deadline = time.monotonic() + settings.feed_wait_seconds
     open_left = feed_submissions.height
     with core_logs(context):
         while open_left and time.monotonic() < deadline:
-            result = core.poll_feeds(database.engine(), spapi.client_pool(secrets), run_id=run_id, config=config)
+            result = core.poll_feeds(database.engine(), spapi.client_pool(secrets), run_id=run_id, config=config,
+                                     owner=core.lease_owner(run_id))
             open_left = int(result.get("open_feed_submissions", 0))
             if open_left:
-                time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+                pause = result.get("next_wakeup_s") or 0.2
+                time.sleep(min(max(pause, 0.05), 5.0, max(0.0, deadline - time.monotonic())))
     frame = _feed_rows(database, run_id)
     totals = report_totals(database, run_id)
     processed = totals.get("messagesProcessed", 0)

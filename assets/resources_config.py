@@ -41,7 +41,7 @@ def spapi_resource() -> SPAPIClientResource:
 def default_resources() -> dict[str, object]:
     settings = Settings.from_env()
     return {
-        "settings": SettingsResource(),
+        "settings": SettingsResource(feed_poll_max_seconds=float(os.environ.get("AMZ_FEED_POLL_MAX_SECONDS") or 60)),
         "database": DatabaseResource(),
         "secrets": SecretStoreResource(),
         "spapi": spapi_resource(),

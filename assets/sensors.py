@@ -27,8 +27,21 @@ def step_error(data) -> str:
     return error.message.strip() if error else ""
 
 
+def failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """`<asset> <check>: <description>` for every asset check of the run that did not pass."""
+    found = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data if record.dagster_event else None
+        if evaluation is not None and not evaluation.passed:
+            found.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}: {evaluation.description}")
+    return found
+
+
 def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
-    """The first step failure's message of a run (what went wrong, for the seller's error report)."""
+    """What stopped a run, for the seller's error report: the failed gate(s), else the first step failure."""
+    checks = failed_checks(instance, run_id)
+    if checks:
+        return "stopped by a blocking check: " + "; ".join(checks)
     for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         data = record.dagster_event.step_failure_data if record.dagster_event else None
         if data and data.error:

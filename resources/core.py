@@ -8,7 +8,10 @@ in `amz_pipeline`.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +126,10 @@ def publishing_client_pool(factory_args: Any) -> Any:
 
 # --- publishing ------------------------------------------------------------------------------------------------------
 
-def engine_config(settings: Any, *, listings_max_skus: int, preview: bool = False) -> Any:
+def engine_config(settings: Any, *, listings_max_skus: int, feed_poll_max_seconds: float,
+                  preview: bool = False) -> Any:
     cls = _attr("amz_pipeline.publishing.engine", "EngineConfig", "the publishing engine")
-    config = cls.from_settings(settings, preview=preview)
+    config = cls.from_settings(settings, preview=preview, feeds={"poll_max_seconds": feed_poll_max_seconds})
     config.listings_max_skus = listings_max_skus
     return config
 
@@ -141,14 +145,39 @@ def publish_changes(engine: Any, changes: list, *, run_id: str, mode: str, confi
     return fn(engine, changes, run_id=run_id, mode=mode, config=config)
 
 
+def lease_owner(run_id: str) -> str:
+    """One lease owner per Dagster run and process (`host:pid:tag`, the format the engine uses to reclaim leases of
+    dead local processes), so the steps of one run never wait out each other's feed leases."""
+    return f"{socket.gethostname()}:{os.getpid()}:dagster-{run_id[:8]}"
+
+
 def run_queue(engine: Any, clients: Any, *, run_id: str, config: Any, wait: bool) -> dict[str, Any]:
     fn = _attr("amz_pipeline.publishing.engine", "run_queue", "the publishing engine")
-    return fn(engine, clients, run_id=run_id, config=config, wait=wait)
+    return fn(engine, clients, run_id=run_id, config=config, wait=wait, owner=lease_owner(run_id))
 
 
-def poll_feeds(engine: Any, clients: Any, *, run_id: str | None, config: Any) -> dict[str, Any]:
-    fn = _attr("amz_pipeline.publishing.engine", "poll_feeds", "the publishing engine")
-    return fn(engine, clients, run_id=run_id, config=config)
+def poll_feeds(engine: Any, clients: Any, *, run_id: str | None, config: Any, owner: str) -> dict[str, Any]:
+    """One non-blocking pass over open feed submissions (submit, poll, ingest reports, verify) as `owner`.
+
+    Same steps as `engine.poll_feeds`, which always takes a fresh lease owner and keeps its leases: a second pass
+    would then wait `lease_seconds` for its own previous lease (reported as a gap)."""
+    driver_cls = _attr("amz_pipeline.publishing.feeds.submit", "FeedDriver", "the publishing engine")
+    plan = _attr("amz_pipeline.publishing.feeds.plan", "plan", "the publishing engine")
+    session_factory = _attr("amz_pipeline.storage.db", "session_factory", "storage")
+
+    async def main() -> dict[str, Any]:
+        driver = driver_cls(engine, clients, owner=owner, config=config.feeds)
+        try:
+            with session_factory(engine).begin() as session:
+                plan(session, limits=config.feeds.limits, run_id=run_id)
+            for submission_id in driver.open_submissions(run_id):
+                await driver.advance(submission_id)
+        finally:
+            await clients.aclose()
+        return {"feeds": dict(driver.stats.__dict__), "open_feed_submissions": len(driver.open_submissions(run_id)),
+                "next_wakeup_s": driver.next_wakeup(run_id)}
+
+    return asyncio.run(main())
 
 
 def auto_redrive(engine: Any, *, max_redrives: int) -> Any:

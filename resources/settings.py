@@ -29,6 +29,9 @@ class SettingsResource(dg.ConfigurableResource):
     feed_wait_seconds: float = Field(
         default=300.0, description="how long a run polls its feeds before leaving them to the feed-status sensor"
     )
+    feed_poll_max_seconds: float = Field(
+        default=60.0, description="longest wait between two getFeed polls of one feed (the engine backs off to it)"
+    )
     catalog_sources: dict[str, str] = Field(
         default_factory=dict,
         description="partition key '<sellerId>.<country>' → catalog path or glob read by the scheduled syncs",
@@ -48,6 +51,13 @@ class SettingsResource(dg.ConfigurableResource):
             if not os.environ.get("AMZ_DATABASE_URL"):
                 changes["database_url"] = default_sqlite_url(Path(self.data_dir))
         return dataclasses.replace(base, **changes) if changes else base
+
+    def engine_config(self, preview: bool = False):
+        """The publishing engine's configuration from these settings."""
+        from . import core
+
+        return core.engine_config(self.settings(), listings_max_skus=self.listings_max_skus,
+                                  feed_poll_max_seconds=self.feed_poll_max_seconds, preview=preview)
 
     def folder(self, name: str) -> Path:
         """`inbox`, `processed`, `failed`, `rejected`, `state`, `issues`, `dagster` under the data directory."""

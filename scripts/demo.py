@@ -63,8 +63,10 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 def _interrupted(result) -> bool:
     """Ctrl-C inside an in-process run fails the run instead of raising; the demo must stop then."""
+    import dagster as dg
+
     return any("interrupted" in (event.message or "") for event in result.all_events
-               if event.event_type_value == "RUN_FAILURE")
+               if event.event_type == dg.DagsterEventType.RUN_FAILURE)
 
 
 def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5) -> list:
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     config = SandboxConfig(speed=args.speed, feed_processing_delay_seconds=0.0, seed=0)
     with SandboxServer(config) as sandbox:
         os.environ["AMZ_SANDBOX_URL"] = sandbox.base_url
+        os.environ.setdefault("AMZ_FEED_POLL_MAX_SECONDS", "1")  # the sandbox finishes feeds at once
         os.environ.pop("AMZ_SPAPI_ENDPOINT", None)
         import dagster as dg
 
