@@ -19,6 +19,7 @@ import jsonschema_rs
 import schemas
 
 from .listing_model import build_item
+from .messages import localized, resolve_locale, text
 from .runtime import Sandbox, new_id
 from .state import Document, Feed, iso
 from .submissions import records, submit
@@ -70,9 +71,11 @@ def _finish(sandbox: Sandbox, feed: Feed, status: str) -> None:
     notify(sandbox, feed)
 
 
-def _fatal(sandbox: Sandbox, feed: Feed, message: str, seller_id: str | None = None) -> None:
-    report = {"header": {"sellerId": seller_id or feed.seller_id, "version": "2.0", "feedId": feed.feed_id},
-              "issues": [{"code": "4000000", "severity": "ERROR", "message": message}],
+def _fatal(sandbox: Sandbox, feed: Feed, locale: str, key: str, report_seller: str | None = None,
+           **params: Any) -> None:
+    """End the feed FATAL with a one-issue report (`report_seller`: the sellerId to write in its header)."""
+    report = {"header": {"sellerId": report_seller or feed.seller_id, "version": "2.0", "feedId": feed.feed_id},
+              "issues": [{"code": "4000000", "severity": "ERROR", "message": text(key, locale, **params)}],
               "summary": {"errors": 1, "warnings": 0, "messagesProcessed": 0, "messagesAccepted": 0,
                           "messagesInvalid": 0}}
     _store_result(sandbox, feed, report)
@@ -99,41 +102,43 @@ async def process_feed(sandbox: Sandbox, feed: Feed) -> None:
     await asyncio.sleep(delay)
     if outcome == "IN_PROGRESS":
         return  # stuck forever (fault)
+    locale = resolve_locale(None, feed.marketplace_ids)
     if outcome == "FATAL":
-        _fatal(sandbox, feed, "An internal error occurred while processing the feed. Resubmit the feed.")
+        _fatal(sandbox, feed, locale, "feed_internal_error")
         return
     document = sandbox.state.documents.get(feed.input_document_id)
     try:
         parsed = _parse(document.data if document and document.data else b"")
     except (ValueError, OSError, EOFError) as exc:
-        _fatal(sandbox, feed, f"The feed document could not be parsed as JSON: {exc}.")
+        _fatal(sandbox, feed, locale, "feed_unparseable", detail=str(exc))
         return
     if not isinstance(parsed, dict) or not isinstance(parsed.get("header"), dict) \
             or not isinstance(parsed.get("messages"), list):
-        _fatal(sandbox, feed, "The feed document must be a JSON object with 'header' and 'messages'.")
+        _fatal(sandbox, feed, locale, "feed_not_object")
         return
     header = parsed["header"]
+    if isinstance(header.get("issueLocale"), str):
+        locale = resolve_locale(header["issueLocale"], feed.marketplace_ids)
     header_errors = [e.message for e in header_validator().iter_errors(header)]
     if header_errors:
-        _fatal(sandbox, feed, f"The feed header is invalid: {'; '.join(header_errors)}.")
+        _fatal(sandbox, feed, locale, "feed_header_invalid", detail="; ".join(header_errors))
         return
     if header["sellerId"] != feed.seller_id:
-        _fatal(sandbox, feed, f"The sellerId '{header['sellerId']}' in the feed header does not match the "
-               "selling partner that submitted the feed.", header["sellerId"])
+        _fatal(sandbox, feed, locale, "feed_seller_mismatch", str(header["sellerId"]),
+               seller_id=header["sellerId"])
         return
     messages = parsed["messages"]
-    limit = sandbox.plans.feed_type_limit(feed.feed_type) or {}
-    if not messages or len(messages) > limit.get("max_messages", 25000):
-        _fatal(sandbox, feed, f"The feed must contain between 1 and {limit.get('max_messages', 25000)} messages; "
-               f"it contains {len(messages)}.")
+    limit = (sandbox.plans.feed_type_limit(feed.feed_type) or {}).get("max_messages", 25000)
+    if not messages or len(messages) > limit:
+        _fatal(sandbox, feed, locale, "feed_message_count", limit=limit, count=len(messages))
         return
-    report = await _process_messages(sandbox, feed, header, messages)
+    report = await _process_messages(sandbox, feed, header, messages, locale)
     _store_result(sandbox, feed, report)
     _finish(sandbox, feed, "DONE")
 
 
-async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any],
-                            messages: list[Any]) -> dict[str, Any]:
+async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any], messages: list[Any],
+                            locale: str) -> dict[str, Any]:
     issues: list[dict[str, Any]] = []
     accepted = invalid = 0
     seen_ids: set[int] = set()
@@ -144,14 +149,13 @@ async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any]
             await asyncio.sleep(0)
         message_id = message.get("messageId") if isinstance(message, dict) else None
         sku = message.get("sku") if isinstance(message, dict) else None
-        problems = [e.message for e in validator.iter_errors(message)]
+        problems = [text("feed_message_invalid", locale, detail=e.message) for e in validator.iter_errors(message)]
         if isinstance(message_id, int) and message_id in seen_ids:
-            problems.append(f"messageId {message_id} is used by more than one message.")
+            problems.append(text("feed_message_id_duplicate", locale, message_id=message_id))
         if problems:
             invalid += 1
-            for text in problems:
-                issues.append(_report_issue(message_id, sku, "4000001", "ERROR",
-                                            f"The message is invalid: {text}", None))
+            for problem in problems:
+                issues.append(_report_issue(message_id, sku, "4000001", "ERROR", problem, None))
             continue
         seen_ids.add(message_id)
         payload = {k: v for k, v in message.items() if k != "messageId"}
@@ -160,7 +164,7 @@ async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any]
                          requirements=message.get("requirements"), attributes=message.get("attributes"),
                          patches=message.get("patches"), channel="feed", ref=feed.feed_id, payload=payload,
                          report_style=True)
-        for found in outcome.issues:
+        for found in localized(outcome.issues, locale):
             names = found.get("attributeNames") or []
             issues.append(_report_issue(message_id, sku, found["code"], found["severity"], found["message"],
                                         names[0] if names else None))
@@ -184,7 +188,7 @@ async def _process_messages(sandbox: Sandbox, feed: Feed, header: dict[str, Any]
             found = records(sandbox, feed.seller_id, sku)
             selected = [found[m] for m in feed.marketplace_ids if m in found]
             if selected:
-                items.append(build_item(sku, selected, wanted))
+                items.append(build_item(sku, selected, wanted, locale))
         item_issues = [i for item in items for i in item.get("issues", [])]
         report["summary"]["itemSummary"] = {
             "items": len(items), "errors": sum(1 for i in item_issues if i["severity"] == "ERROR"),

@@ -13,7 +13,8 @@ from typing import Any
 
 import schemas
 
-from .product_types import CATALOG, issue
+from .messages import DEFAULT_LOCALE, issue, localized
+from .product_types import CATALOG
 from .state import Listing, iso
 
 DEFAULT_SELECTORS = ("marketplace_id", "language_tag")
@@ -88,20 +89,17 @@ def apply_patches(product_type: str, attributes: dict[str, Any], patches: list[d
         op, path, value = patch.get("op"), patch.get("path", ""), patch.get("value")
         parts = path.split("/")
         if len(parts) != 3 or parts[0] != "" or parts[1] != "attributes" or not parts[2]:
-            problems.append(issue("4000004", f"The patch path '{path}' is not valid. Only top-level attributes "
-                                  "(/attributes/<name>) can be patched.", [], "INVALID_ATTRIBUTE"))
+            problems.append(issue("4000004", "patch_path_invalid", [], "INVALID_ATTRIBUTE", path=path))
             continue
         name = parts[2]
         if op in ("add", "replace"):
             if value is None:
-                problems.append(issue("4000005", f"The '{op}' operation for '{name}' has no value.", [name],
-                                      "INVALID_ATTRIBUTE"))
+                problems.append(issue("4000005", "patch_no_value", [name], "INVALID_ATTRIBUTE", op=op, name=name))
                 continue
             result[name] = copy.deepcopy(value)
         elif op == "merge":
             if value is None:
-                problems.append(issue("4000005", f"The 'merge' operation for '{name}' has no value.", [name],
-                                      "INVALID_ATTRIBUTE"))
+                problems.append(issue("4000005", "patch_no_value", [name], "INVALID_ATTRIBUTE", op=op, name=name))
                 continue
             selectors = selectors_of(product_type, name)
             merged = [copy.deepcopy(i) for i in result.get(name, [])] if isinstance(result.get(name), list) else []
@@ -115,9 +113,7 @@ def apply_patches(product_type: str, attributes: dict[str, Any], patches: list[d
             result[name] = merged
         elif op == "delete":
             if not value:
-                problems.append(issue("4000006", f"The 'delete' operation for '{name}' must identify the values to "
-                                      "delete by their selectors (e.g. marketplace_id, language_tag).", [name],
-                                      "INVALID_ATTRIBUTE"))
+                problems.append(issue("4000006", "patch_delete_selectors", [name], "INVALID_ATTRIBUTE", name=name))
                 continue
             selectors = selectors_of(product_type, name)
             kept = [i for i in result.get(name, []) or []
@@ -207,8 +203,9 @@ ITEM_CONDITIONS = frozenset([
     "collectible_acceptable", "club_club"])
 
 
-def build_item(sku: str, records: list[Listing], included: list[str]) -> dict[str, Any]:
-    """The Listings API `Item` for a SKU across the requested marketplaces, with only `included` sections."""
+def build_item(sku: str, records: list[Listing], included: list[str], locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
+    """The Listings API `Item` for a SKU across the requested marketplaces, with only `included` sections and
+    issue messages in `locale`."""
     item: dict[str, Any] = {"sku": sku}
     if "summaries" in included:
         item["summaries"] = [summary(r) for r in records]
@@ -222,7 +219,8 @@ def build_item(sku: str, records: list[Listing], included: list[str]) -> dict[st
                         bucket.append(value)
         item["attributes"] = merged
     if "issues" in included:
-        item["issues"] = [dict(i, marketplaceIds=[r.marketplace_id]) for r in records for i in r.issues]
+        item["issues"] = [dict(i, marketplaceIds=[r.marketplace_id]) for r in records
+                          for i in localized(r.issues, locale)]
     if "offers" in included:
         item["offers"] = [o for r in records for o in offers(r)]
     if "fulfillmentAvailability" in included:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from .errors import ApiError, json_response
 from .listing_model import build_item, fulfillment, statuses
+from .messages import DEFAULT_LOCALE, localized, resolve_locale, text
 from .runtime import Call, new_id
 from .state import Listing, parse_iso
 from .submissions import records, refresh_suppression, submit
@@ -33,10 +34,15 @@ def _common(call: Call, sku: str | None = None) -> list[str]:
     return marketplace_ids
 
 
-def _finish(sku: str, submission_id: str, outcome: Any, included: list[str]) -> Response:
+def _locale(call: Call, marketplace_ids: list[str]) -> str:
+    return resolve_locale(call.query.get("issueLocale"), marketplace_ids)
+
+
+def _finish(call: Call, marketplace_ids: list[str], sku: str, submission_id: str, outcome: Any,
+            included: list[str]) -> Response:
     body: dict[str, Any] = {"sku": sku, "status": outcome.status, "submissionId": submission_id}
     if "issues" in included:
-        body["issues"] = outcome.issues
+        body["issues"] = localized(outcome.issues, _locale(call, marketplace_ids))
     if "identifiers" in included:
         body["identifiers"] = outcome.identifiers
     return json_response(body)
@@ -59,7 +65,7 @@ async def put_item(call: Call) -> Response:
     outcome = submit(call.sandbox, seller_id=call.seller_id, sku=sku, marketplace_ids=marketplace_ids,
                      operation="PUT", product_type=body["productType"], requirements=body.get("requirements"),
                      attributes=body["attributes"], preview=preview, channel="listings", ref=submission_id, payload=body)
-    return _finish(sku, submission_id, outcome, included)
+    return _finish(call, marketplace_ids, sku, submission_id, outcome, included)
 
 
 async def patch_item(call: Call) -> Response:
@@ -71,7 +77,7 @@ async def patch_item(call: Call) -> Response:
     outcome = submit(call.sandbox, seller_id=call.seller_id, sku=sku, marketplace_ids=marketplace_ids,
                      operation="PATCH", product_type=body["productType"], patches=body["patches"], preview=preview,
                      channel="listings", ref=submission_id, payload=body["patches"])
-    return _finish(sku, submission_id, outcome, included)
+    return _finish(call, marketplace_ids, sku, submission_id, outcome, included)
 
 
 async def delete_item(call: Call) -> Response:
@@ -80,7 +86,7 @@ async def delete_item(call: Call) -> Response:
     submission_id = new_id()
     outcome = submit(call.sandbox, seller_id=call.seller_id, sku=sku, marketplace_ids=marketplace_ids,
                      operation="DELETE", product_type=None, channel="listings", ref=submission_id, payload=None)
-    return _finish(sku, submission_id, outcome, ["issues"])
+    return _finish(call, marketplace_ids, sku, submission_id, outcome, ["issues"])
 
 
 async def get_item(call: Call) -> Response:
@@ -91,7 +97,7 @@ async def get_item(call: Call) -> Response:
     if not selected:
         raise ApiError(404, f"SKU '{sku}' not found in marketplace(s) {', '.join(marketplace_ids)}.", "")
     included = call.query.get("includedData") or ["summaries"]
-    return json_response(build_item(sku, selected, included))
+    return json_response(build_item(sku, selected, included, _locale(call, marketplace_ids)))
 
 
 IDENTIFIER_ATTRIBUTES = {"EAN": "ean", "UPC": "upc", "GTIN": "gtin", "ISBN": "isbn", "JAN": "jan"}
@@ -173,8 +179,9 @@ async def search_items(call: Call) -> Response:
     offset = _decode_page_token(q.get("pageToken"))
     page = matches[offset:offset + page_size]
     included = q.get("includedData") or ["summaries"]
+    locale = _locale(call, marketplace_ids)
     body: dict[str, Any] = {"numberOfResults": len(matches),
-                            "items": [build_item(sku, recs, included) for sku, recs in page]}
+                            "items": [build_item(sku, recs, included, locale) for sku, recs in page]}
     pagination = {}
     if offset + page_size < len(matches):
         pagination["nextToken"] = _encode_page_token(offset + page_size)
@@ -210,15 +217,16 @@ async def get_restrictions(call: Call) -> Response:
     restricted = q["asin"] in gated.get(call.seller_id, []) or q["asin"] in gated.get("*", [])
     restrictions = []
     if restricted:
+        locale = resolve_locale(q.get("reasonLocale"), marketplace_ids)
         for marketplace_id in marketplace_ids:
             entry: dict[str, Any] = {"marketplaceId": marketplace_id}
             if "conditionType" in q:
                 entry["conditionType"] = q["conditionType"]
             entry["reasons"] = [{
-                "message": "You need approval to list this product in this condition.",
+                "message": text("approval_required", locale),
                 "reasonCode": "APPROVAL_REQUIRED",
                 "links": [{"resource": call.sandbox.url(f"/_sandbox/approval?asin={q['asin']}"), "verb": "GET",
-                           "title": "Request Approval via Seller Central.", "type": "text/html"}]}]
+                           "title": text("approval_link_title", locale), "type": "text/html"}]}]
             restrictions.append(entry)
     return json_response({"restrictions": restrictions})
 
@@ -229,7 +237,7 @@ def sandbox_listing_view(listing: Listing) -> dict[str, Any]:
     return {"sku": listing.sku, "marketplace_id": listing.marketplace_id, "product_type": listing.product_type,
             "requirements": listing.requirements, "status": statuses(listing),
             "asin": None if listing.suppressed else listing.asin, "attributes": listing.attributes,
-            "issues": listing.issues, "fulfillment_availability": fulfillment(listing)}
+            "issues": localized(listing.issues, DEFAULT_LOCALE), "fulfillment_availability": fulfillment(listing)}
 
 
 def route(operation_id: str, handler: Any) -> Any:

@@ -29,6 +29,8 @@ import jsonschema_rs
 
 import schemas
 
+from .messages import Issue, issue
+
 REQUIREMENTS = ("LISTING", "LISTING_OFFER_ONLY", "LISTING_PRODUCT_ONLY")
 INVALID_VALUE = "99010"
 
@@ -62,7 +64,7 @@ class CheckNode:
     def empty(self) -> bool:
         return not self.keywords and not self.properties and self.items is None
 
-    def run(self, instance: Any, where: list[Any], out: list[tuple[list[Any], str, str]]) -> None:
+    def run(self, instance: Any, where: list[Any], out: list[tuple[list[Any], str, dict[str, Any]]]) -> None:
         for keyword, value in self.keywords:
             _check(keyword, value, self.selectors, instance, where, out)
         if self.properties and isinstance(instance, dict):
@@ -75,14 +77,14 @@ class CheckNode:
 
 
 def _check(keyword: str, value: Any, selectors: list[str] | None, instance: Any, where: list[Any],
-           out: list[tuple[list[Any], str, str]]) -> None:
+           out: list[tuple[list[Any], str, dict[str, Any]]]) -> None:
     if keyword == "maxUtf8ByteLength":
         if isinstance(instance, str) and len(instance) * 4 > value and len(instance.encode("utf-8")) > value:
-            out.append((where, keyword, f"is longer than the allowed maximum of '{value}' bytes."))
+            out.append((where, keyword, {"limit": value}))
         return
     if keyword == "minUtf8ByteLength":
         if isinstance(instance, str) and len(instance.encode("utf-8")) < value:
-            out.append((where, keyword, f"is shorter than the allowed minimum of '{value}' bytes."))
+            out.append((where, keyword, {"limit": value}))
         return
     if not isinstance(instance, list) or not instance:
         return
@@ -94,15 +96,11 @@ def _check(keyword: str, value: Any, selectors: list[str] | None, instance: Any,
         key = _identity(tuple(item.get(n) for n in selectors) if selectors and isinstance(item, dict) else None)
         groups[key] = groups.get(key, 0) + 1
     for key, members in groups.items():
-        scope = ""
-        if selectors and isinstance(key, tuple):
-            scope = " for " + ", ".join(f"{n} '{v}'" for n, v in zip(selectors, key, strict=True) if v is not None)
-        if keyword == "maxUniqueItems" and members > value:
-            out.append((where, keyword, f"has too many values{scope}. The allowed maximum is '{value}' value(s)."))
-            return
-        if keyword == "minUniqueItems" and members < value:
-            out.append((where, keyword, f"does not have enough values{scope}. The required minimum is '{value}' "
-                        "value(s)."))
+        if (keyword == "maxUniqueItems" and members > value) or (keyword == "minUniqueItems" and members < value):
+            scope = ""
+            if selectors and isinstance(key, tuple):
+                scope = ", ".join(f"{n} '{v}'" for n, v in zip(selectors, key, strict=True) if v is not None)
+            out.append((where, keyword, {"limit": value, "scope": scope}))
             return
 
 
@@ -131,11 +129,6 @@ def _compile_checks(node: Any, defs: dict[str, Any], target: CheckNode, depth: i
             _compile_checks(sub, defs, target, depth + 1)
 
 
-def issue(code: str, message: str, attribute_names: list[str], category: str, severity: str = "ERROR") -> dict[str, Any]:
-    return {"code": code, "message": message, "severity": severity, "attributeNames": attribute_names,
-            "categories": [category]}
-
-
 def _dotted(path: list[Any], extra: str | None = None) -> str:
     parts = [str(p) for p in path if not isinstance(p, int)]
     if extra:
@@ -160,24 +153,23 @@ class AttributeValidator:
         self._validator = jsonschema_rs.Draft201909Validator(compiled, validate_formats=True)
 
     def validate(self, attributes: dict[str, Any], previous: dict[str, Any] | None = None,
-                 report_style: bool = False) -> list[dict[str, Any]]:
+                 report_style: bool = False) -> list[Issue]:
         """Issues for `attributes` (empty when valid). `previous` is the stored listing's attributes, if any.
 
         `report_style` writes attribute names the way the feed processing report does (`'[name]'`).
         """
-        issues: list[dict[str, Any]] = []
+        issues: list[Issue] = []
         unknown = [name for name in attributes if name not in self.properties]
         if unknown:
-            issues.append(issue("90000900", "The attributes are invalid.", unknown, "INVALID_ATTRIBUTE"))
+            issues.append(issue("90000900", "attributes_invalid", unknown, "INVALID_ATTRIBUTE"))
         if previous:
             for name in self.read_only:
                 if name in previous and name in attributes and attributes[name] != previous[name]:
-                    issues.append(issue("99101", f"'{name}' cannot be changed once the listing exists.", [name],
-                                        "INVALID_ATTRIBUTE"))
-        found_amazon: list[tuple[list[Any], str, str]] = []
+                    issues.append(issue("99101", "not_editable", [name], "INVALID_ATTRIBUTE", name=name))
+        found_amazon: list[tuple[list[Any], str, dict[str, Any]]] = []
         self._checks.run(attributes, [], found_amazon)
-        for where, keyword, detail in found_amazon:
-            issues.append(_amazon_issue(where, keyword, detail, report_style))
+        for where, keyword, params in found_amazon:
+            issues.append(_amazon_issue(where, keyword, params))
         if not self._validator.is_valid(attributes):
             seen: set[tuple[str, str]] = set()
             for error in self._validator.iter_errors(attributes):
@@ -190,7 +182,7 @@ class AttributeValidator:
                     issues.append(found)
         return issues
 
-    def _to_issue(self, error: Any, report_style: bool) -> dict[str, Any] | None:
+    def _to_issue(self, error: Any, report_style: bool) -> Issue | None:
         kind = error.kind
         path = list(error.instance_path)
         top = str(path[0]) if path else None
@@ -198,48 +190,48 @@ class AttributeValidator:
         if isinstance(kind, kinds.Required):
             name = _dotted(path, kind.property)
             shown = f"[{name}]" if report_style else name
-            return issue("90220", f"'{shown}' is required but not supplied.", [top or kind.property],
-                         "MISSING_ATTRIBUTE")
+            return issue("90220", "required_missing", [top or kind.property], "MISSING_ATTRIBUTE",
+                         names=f"'{shown}'")
         if isinstance(kind, kinds.AdditionalProperties):
             if not path:
                 return None  # unknown top-level attributes are reported once, above
-            return issue("90000900", "The attributes are invalid.", [top], "INVALID_ATTRIBUTE")
+            return issue("90000900", "attributes_invalid", [top], "INVALID_ATTRIBUTE")
         names = [top] if top else []
         if isinstance(kind, kinds.AnyOf | kinds.OneOfNotValid):
             missing = _required_alternatives(kind)
             if missing:
-                listed = " or ".join(f"'[{m}]'" if report_style else f"'{m}'" for m in missing)
-                return issue("90220", f"{listed} is required but not supplied.", names or missing,
-                             "MISSING_ATTRIBUTE")
+                listed = [f"'[{m}]'" if report_style else f"'{m}'" for m in missing]
+                return issue("90220", "required_missing", names or missing, "MISSING_ATTRIBUTE", names=listed)
         name = _dotted(path) or "attributes"
         field = str(path[-1]) if path and not isinstance(path[-1], int) else name
         if isinstance(kind, kinds.MinItems):
-            return issue("99022", f"The field '\"{field}\"' for the attribute '{name}' does not have enough values. "
-                         f"The required minimum is '{kind.limit}' value(s).", names, "INVALID_ATTRIBUTE")
+            return issue("99022", "too_few_values", names, "INVALID_ATTRIBUTE", field=field, name=name,
+                         limit=kind.limit)
         if isinstance(kind, kinds.MaxItems):
-            return issue("99023", f"The field '\"{field}\"' for the attribute '{name}' has too many values. "
-                         f"The allowed maximum is '{kind.limit}' value(s).", names, "INVALID_ATTRIBUTE")
+            return issue("99023", "too_many_values", names, "INVALID_ATTRIBUTE", field=field, name=name,
+                         limit=kind.limit)
         if isinstance(kind, kinds.MaxLength):
-            return issue("99030", f"The value provided for '{name}' is longer than the allowed maximum of "
-                         f"'{kind.limit}' characters.", names, "INVALID_ATTRIBUTE")
+            return issue("99030", "too_long_characters", names, "INVALID_ATTRIBUTE", name=name, limit=kind.limit)
         if isinstance(kind, kinds.MinLength):
-            return issue("99031", f"The value provided for '{name}' is shorter than the allowed minimum of "
-                         f"'{kind.limit}' characters.", names, "INVALID_ATTRIBUTE")
-        detail = error.message if len(error.message) <= 160 else f"it does not satisfy the '{kind.name}' rule"
-        return issue(INVALID_VALUE, f"The value provided for '{name}' is invalid: {detail}", names,
-                     "INVALID_ATTRIBUTE")
+            return issue("99031", "too_short_characters", names, "INVALID_ATTRIBUTE", name=name, limit=kind.limit)
+        if len(error.message) <= 160:
+            return issue(INVALID_VALUE, "invalid_value", names, "INVALID_ATTRIBUTE", name=name, detail=error.message)
+        return issue(INVALID_VALUE, "invalid_value_rule", names, "INVALID_ATTRIBUTE", name=name, rule=kind.name)
 
 
-def _amazon_issue(where: list[Any], keyword: str, detail: str, report_style: bool) -> dict[str, Any]:
+def _amazon_issue(where: list[Any], keyword: str, params: dict[str, Any]) -> Issue:
     names = [str(where[0])] if where else []
     name = _dotted(where)
     field = str(where[-1]) if where and not isinstance(where[-1], int) else name
+    scoped = "_scoped" if params.get("scope") else ""
     if keyword == "minUniqueItems":
-        return issue("99022", f"The field '\"{field}\"' for the attribute '{name}' {detail}", names, "INVALID_ATTRIBUTE")
+        return issue("99022", "too_few_values" + scoped, names, "INVALID_ATTRIBUTE", field=field, name=name, **params)
     if keyword == "maxUniqueItems":
-        return issue("99023", f"The field '\"{field}\"' for the attribute '{name}' {detail}", names, "INVALID_ATTRIBUTE")
-    code = "99030" if keyword == "maxUtf8ByteLength" else "99031"
-    return issue(code, f"The value provided for '{name}' {detail}", names, "INVALID_ATTRIBUTE")
+        return issue("99023", "too_many_values" + scoped, names, "INVALID_ATTRIBUTE", field=field, name=name,
+                     **params)
+    if keyword == "maxUtf8ByteLength":
+        return issue("99030", "too_long_bytes", names, "INVALID_ATTRIBUTE", name=name, **params)
+    return issue("99031", "too_short_bytes", names, "INVALID_ATTRIBUTE", name=name, **params)
 
 
 def _required_alternatives(kind: Any) -> list[str]:

@@ -11,24 +11,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .listing_model import apply_patches, assign_asin
-from .product_types import CATALOG, issue
+from .messages import Issue, issue
+from .product_types import CATALOG
 from .runtime import Sandbox
 from .state import Listing
 
-SUPPRESSION_ISSUE = {
-    "code": "18200",
-    "message": "The listing was accepted but is suppressed: it is not visible to buyers. Review the listing "
-               "issues and resubmit.",
-    "severity": "ERROR",
-    "categories": [],
-    "enforcements": {"actions": [{"action": "LISTING_SUPPRESSED"}], "exemption": {"status": "NOT_EXEMPT"}},
-}
+
+def suppression_issue() -> Issue:
+    """What a listing that was accepted and later suppressed carries (the "accepted but not live" fault)."""
+    found = issue("18200", "listing_suppressed", [], "INVALID_ATTRIBUTE")
+    del found["attributeNames"]
+    found["categories"] = []
+    found["enforcements"] = {"actions": [{"action": "LISTING_SUPPRESSED"}], "exemption": {"status": "NOT_EXEMPT"}}
+    return found
+
 
 
 @dataclass
 class Outcome:
     status: str  # ACCEPTED, INVALID or VALID (preview)
-    issues: list[dict[str, Any]] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
     identifiers: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -44,7 +46,7 @@ def records(sandbox: Sandbox, seller_id: str, sku: str) -> dict[str, Listing]:
 def refresh_suppression(listing: Listing, now: float) -> None:
     if listing.suppress_at is not None and listing.suppress_at <= now and not listing.suppressed:
         listing.suppressed = True
-        listing.issues = [*listing.issues, dict(SUPPRESSION_ISSUE)]
+        listing.issues = [*listing.issues, suppression_issue()]
 
 
 def submit(sandbox: Sandbox, *, seller_id: str, sku: str, marketplace_ids: list[str], operation: str,
@@ -70,9 +72,9 @@ def submit(sandbox: Sandbox, *, seller_id: str, sku: str, marketplace_ids: list[
 
     assert product_type is not None
     if CATALOG.info(product_type) is None:
-        return Outcome("INVALID", [issue("4000001", f"The product type '{product_type}' is not supported in the "
-                                         "requested marketplace.", [], "INVALID_ATTRIBUTE")])
-    problems: list[dict[str, Any]] = []
+        return Outcome("INVALID", [issue("4000001", "product_type_unsupported", [], "INVALID_ATTRIBUTE",
+                                         product_type=product_type)])
+    problems: list[Issue] = []
     planned: list[tuple[str, dict[str, Any], str]] = []
     for marketplace_id in marketplace_ids:
         current = existing.get(marketplace_id)
