@@ -19,6 +19,7 @@ from .state import Listing, iso
 
 DEFAULT_SELECTORS = ("marketplace_id", "language_tag")
 ASIN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+SUMMARY_IMAGE_PIXELS = 500
 
 
 @cache
@@ -180,6 +181,29 @@ def statuses(listing: Listing) -> list[str]:
     return out
 
 
+def fn_sku(listing: Listing) -> str | None:
+    """The FNSKU Amazon's fulfillment network labels an FBA item with (X00 + 7 characters, fixed per seller and
+    SKU); None for merchant-fulfilled listings."""
+    if not any(f["fulfillmentChannelCode"] != "DEFAULT" for f in fulfillment(listing)):
+        return None
+    number = int.from_bytes(hashlib.sha256(f"fnsku:{listing.seller_id}:{listing.sku}".encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(7):
+        number, rest = divmod(number, 36)
+        chars.append(ASIN_ALPHABET[rest])
+    return "X00" + "".join(chars)
+
+
+def main_image(listing: Listing) -> dict[str, Any] | None:
+    """The summary's `mainImage` from `main_product_image_locator`: the sandbox fetches nothing, so the link is the
+    seller's own URL and the size the 500 x 500 rendition Amazon's summaries show (every example in the model)."""
+    for item in listing.attributes.get("main_product_image_locator", []) or []:
+        if isinstance(item, dict) and item.get("marketplace_id") in (None, listing.marketplace_id) \
+                and isinstance(item.get("media_location"), str):
+            return {"link": item["media_location"], "height": SUMMARY_IMAGE_PIXELS, "width": SUMMARY_IMAGE_PIXELS}
+    return None
+
+
 def summary(listing: Listing) -> dict[str, Any]:
     out: dict[str, Any] = {"marketplaceId": listing.marketplace_id}
     if listing.asin and not listing.suppressed:
@@ -189,11 +213,17 @@ def summary(listing: Listing) -> dict[str, Any]:
     if condition in ITEM_CONDITIONS:
         out["conditionType"] = condition
     out["status"] = statuses(listing)
+    fnsku = fn_sku(listing)
+    if fnsku:
+        out["fnSku"] = fnsku
     name = _first_value(listing.attributes.get("item_name"), listing.marketplace_id)
     if isinstance(name, str):
         out["itemName"] = name
     out["createdDate"] = iso(listing.created)
     out["lastUpdatedDate"] = iso(listing.updated)
+    image = main_image(listing)
+    if image:
+        out["mainImage"] = image
     return out
 
 

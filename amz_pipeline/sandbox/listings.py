@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .errors import ApiError, json_response
-from .listing_model import build_item, fulfillment, statuses
+from .listing_model import build_item, fn_sku, fulfillment, statuses
 from .messages import DEFAULT_LOCALE, localized, resolve_locale, text
 from .runtime import Call, new_id
 from .state import Listing, parse_iso
@@ -108,6 +108,8 @@ def _identifier_match(sku: str, records_: list[Listing], kind: str, wanted: set[
         return sku in wanted
     if kind == "ASIN":
         return any(r.asin in wanted for r in records_)
+    if kind == "FNSKU":
+        return any(fn_sku(r) in wanted for r in records_)
     for record in records_:
         for ident in record.attributes.get("externally_assigned_product_identifier", []) or []:
             if isinstance(ident, dict) and str(ident.get("type", "")).lower() == IDENTIFIER_ATTRIBUTES.get(kind) \

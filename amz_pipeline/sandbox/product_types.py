@@ -10,7 +10,8 @@ custom keywords would call back into Python for every node: ~30x slower):
   (item_name: one per marketplace and language; bullet_point: up to five). Identical duplicates count twice, as in
   Amazon's reference validator ("Each combination of selector values may only occur N times").
 - `minUtf8ByteLength` / `maxUtf8ByteLength`: string length in UTF-8 bytes, not characters.
-- `editable: false`: the attribute cannot change once the listing exists (checked against the stored listing).
+- `editable: false`: the value cannot change once the listing exists, at any depth (checked against the stored
+  listing; array items are paired with the stored ones by their selectors, see `LockNode`).
 - `hidden`, `enumNames`, `$lifecycle`: annotations for UIs; no effect on validation.
 
 Violations become Amazon-style issues (code, message, severity, attributeNames, categories).
@@ -129,6 +130,66 @@ def _compile_checks(node: Any, defs: dict[str, Any], target: CheckNode, depth: i
             _compile_checks(sub, defs, target, depth + 1)
 
 
+class LockNode:
+    """Where `editable: false` applies at and below one schema location.
+
+    A locked value may not differ from the stored listing's. Below a location, children are kept by property name
+    and for array items; array items are paired with the stored ones by the array's `selectors` (an instance keeps
+    its identity: marketplace_id, type, ...), by position when it has none. Selector properties are never "changed"
+    (they are what pairs the items), so they carry no lock.
+    """
+
+    __slots__ = ("locked", "properties", "items", "selectors")
+
+    def __init__(self, locked: bool) -> None:
+        self.locked = locked
+        self.properties: dict[str, LockNode] = {}
+        self.items: LockNode | None = None
+        self.selectors: tuple[str, ...] = ()
+
+    def changes(self, before: Any, after: Any, where: list[str], out: list[list[str]]) -> None:
+        if self.locked:
+            if before != after:
+                out.append(where)
+            return
+        if self.properties and isinstance(before, dict) and isinstance(after, dict):
+            for name, child in self.properties.items():
+                if name in before and name in after:
+                    child.changes(before[name], after[name], [*where, name], out)
+        if self.items is not None and isinstance(before, list) and isinstance(after, list):
+            if not self.selectors:
+                for old, new in zip(before, after, strict=False):
+                    self.items.changes(old, new, where, out)
+                return
+            stored = {self._key(item): item for item in before if isinstance(item, dict)}
+            for item in after:
+                if isinstance(item, dict) and self._key(item) in stored:
+                    self.items.changes(stored[self._key(item)], item, where, out)
+
+    def _key(self, item: dict[str, Any]) -> Any:
+        return _identity(tuple(item.get(name) for name in self.selectors))
+
+
+def _compile_locks(node: Any, defs: dict[str, Any], skip: tuple[str, ...] = (), depth: int = 0) -> LockNode | None:
+    if not isinstance(node, dict) or depth > 32:
+        return None
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        node = {**defs.get(ref[len("#/$defs/"):], {}), **{k: v for k, v in node.items() if k != "$ref"}}
+    lock = LockNode(node.get("editable") is False)
+    if lock.locked:
+        return lock
+    for name, sub in (node.get("properties") or {}).items():
+        child = None if name in skip else _compile_locks(sub, defs, (), depth + 1)
+        if child is not None:
+            lock.properties[name] = child
+    items = node.get("items")
+    if isinstance(items, dict):
+        lock.selectors = tuple(node.get("selectors") or items.get("selectors") or ())
+        lock.items = _compile_locks(items, defs, lock.selectors, depth + 1)
+    return lock if lock.properties or lock.items is not None else None
+
+
 def _dotted(path: list[Any], extra: str | None = None) -> str:
     parts = [str(p) for p in path if not isinstance(p, int)]
     if extra:
@@ -145,8 +206,7 @@ class AttributeValidator:
         compiled["required"] = list(required)
         compiled.pop("$schema", None)
         self.properties: dict[str, Any] = compiled.get("properties", {})
-        self.read_only = sorted(name for name, prop in self.properties.items()
-                                if isinstance(prop, dict) and prop.get("editable") is False)
+        self._locks = _compile_locks({"properties": self.properties}, compiled.get("$defs", {}))
         # Amazon's keywords run in Python over the attributes present; the rest of the schema runs compiled.
         self._checks = CheckNode()
         _compile_checks(compiled, compiled.get("$defs", {}), self._checks)
@@ -162,10 +222,11 @@ class AttributeValidator:
         unknown = [name for name in attributes if name not in self.properties]
         if unknown:
             issues.append(issue("90000900", "attributes_invalid", unknown, "INVALID_ATTRIBUTE"))
-        if previous:
-            for name in self.read_only:
-                if name in previous and name in attributes and attributes[name] != previous[name]:
-                    issues.append(issue("99101", "not_editable", [name], "INVALID_ATTRIBUTE", name=name))
+        if previous and self._locks is not None:
+            changed: list[list[str]] = []
+            self._locks.changes(previous, attributes, [], changed)
+            for where in dict.fromkeys(tuple(w) for w in changed):
+                issues.append(issue("99101", "not_editable", [where[0]], "INVALID_ATTRIBUTE", name=".".join(where)))
         found_amazon: list[tuple[list[Any], str, dict[str, Any]]] = []
         self._checks.run(attributes, [], found_amazon)
         for where, keyword, params in found_amazon:
