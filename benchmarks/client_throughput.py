@@ -147,7 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skus", type=int, default=2000)
     parser.add_argument("--speed", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=16, help="in-flight patches per seller")
+    parser.add_argument("--concurrency", type=int, default=32, help="in-flight patches per seller")
     parser.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     args = parser.parse_args()
 

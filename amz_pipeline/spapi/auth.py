@@ -133,11 +133,6 @@ class TokenCache:
         self._inflight: dict[tuple, Future] = {}
         self.refreshes = 0
 
-    def fresh(self, key: tuple) -> AccessToken | None:
-        with self._lock:
-            token = self._tokens.get(key)
-        return token if token is not None and self.clock() < token.refresh_at else None
-
     def lead_or_follow(self, key: tuple) -> tuple[AccessToken | None, Future | None, bool]:
         """(token, None, False) if fresh; else (None, future, True) for the one leader or (None, future, False)."""
         with self._lock:

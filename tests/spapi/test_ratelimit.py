@@ -68,8 +68,8 @@ def test_limiter_keys_and_margins():
     ours = keys["seller/S1/NA/putListingsItem"]
     assert ours.rate == pytest.approx(plan["rate"] * 0.97)
     assert ours.burst == plan["burst"] - max(1, plan["rate"] * 0.25)
-    fast = limiter._plan(Plan(rate=100, burst=5))  # headroom larger than the burst: pace strictly, burst 1
-    assert fast.burst == 1
+    fast = limiter._plan(Plan(rate=100, burst=5))  # headroom larger than the burst: keep two tokens
+    assert fast.burst == 2
     assert "app/app1/putListingsItem" in keys
     preview = dict(limiter.buckets(CallScope("S1", "NA", "app1", "patchListingsItem", preview=True)))
     assert "app/app1/validation_preview" in preview

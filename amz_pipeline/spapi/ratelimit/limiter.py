@@ -8,7 +8,7 @@ Buckets (keys in the store):
 - `seller/<seller>/<region>/feed/<feedType>` - a feed type's own submission limit (JSON_LISTINGS_FEED).
 
 The server counts a request when it arrives, we count it when we send it; two margins absorb the jitter in between:
-our buckets hold `headroom_seconds` of tokens less than the server's burst (at least one, leaving at least one), and refill
+our buckets hold `headroom_seconds` of tokens less than the server's burst (at least one, leaving at least two), and refill
 at `rate_factor` of the rate, so at steady state the server's bucket slowly fills up to its burst and a late request
 still finds a token. After a 429 the bucket owes one more token (everyone behind it waits one interval longer). Sellers
 never share a bucket, so one seller's wait never delays another. The store is in-process (`MemoryBucketStore`) or shared through the database (`DatabaseBucketStore`).
@@ -52,7 +52,7 @@ class CallScope:
 
 
 class RateLimiter:
-    def __init__(self, store: BucketStore | None = None, *, headroom_seconds: float = 0.25, rate_factor: float = 0.97,
+    def __init__(self, store: BucketStore | None = None, *, headroom_seconds: float = 0.25, rate_factor: float = 0.985,
                  workers: int = 8) -> None:
         self.store: BucketStore = store or MemoryBucketStore()
         self.headroom_seconds = headroom_seconds
@@ -70,7 +70,8 @@ class RateLimiter:
             return None
         rate = rate or plan.rate
         headroom = max(1.0, rate * self.headroom_seconds)
-        return Plan(rate * self.rate_factor, max(1.0, plan.burst - headroom))
+        # Keep two tokens where the plan allows: with one, every late wake-up from a sleep loses throughput.
+        return Plan(rate * self.rate_factor, max(min(2.0, plan.burst), plan.burst - headroom))
 
     def seller_key(self, scope: CallScope) -> str:
         return f"seller/{scope.seller_id}/{scope.region}/{scope.operation}"
