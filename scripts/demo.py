@@ -140,7 +140,7 @@ def render(results: list, instance, resources: dict, seller_id: str, max_skus: i
         lines.append(f"== {request.tags['amz/file']}  [{pair.key}]  run {result.run_id[:8]}: "
                      f"{'succeeded' if result.success else 'FAILED'}")
         if not result.success:
-            reason = run_failure_reason(instance, result.run_id).splitlines()[0]
+            reason = run_failure_reason(instance, result.run_id).splitlines()[0][:240]
             lines.append(f"   stopped: {reason}")
         if valid is None:
             continue

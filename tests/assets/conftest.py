@@ -25,5 +25,6 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.ephemeral() as inst:
+    """A throw-away SQLite instance (unlike an ephemeral one it has an instance ref, which schedules need)."""
+    with dg.instance_for_test() as inst:
         yield inst
