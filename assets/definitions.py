@@ -14,9 +14,10 @@ defs = dg.Definitions(
             product_types.product_type_definitions],
     asset_checks=[checks.schema_validity, checks.reject_rate, checks.feed_report_error_rate,
                   checks.accepted_not_live, checks.dead_letter_growth],
-    jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job, schedules.dlq_redrive_job, schedules.product_types_job],
+    jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job, schedules.dlq_redrive_job, schedules.product_types_job,
+          sensors.feed_poll_job],
     schedules=[schedules.nightly_full_sync, schedules.price_quantity_sync, schedules.dlq_redrive_hourly,
                schedules.weekly_product_types],
-    sensors=[sensors.inbox_sensor, sensors.alert_on_run_failure],
+    sensors=[sensors.inbox_sensor, sensors.alert_on_run_failure, sensors.feed_status_sensor],
     resources=default_resources(),
 )

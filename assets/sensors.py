@@ -1,19 +1,27 @@
 """Sensors: the drop folder, feed status, and run failures → alerts."""
 
 import json
+from datetime import UTC, datetime
 
 import dagster as dg
 from dagster._core.storage.tags import RUN_KEY_TAG
+from sqlalchemy import select
 
 from amz_pipeline import telemetry
-from amz_pipeline.storage.models import Alert
+from amz_pipeline.storage.models import Alert, FeedSubmission
+from resources import core
 from resources.database import DatabaseResource
+from resources.secrets import SecretStoreResource
 from resources.settings import SettingsResource
+from resources.spapi import SPAPIClientResource
 
 from . import inbox as drop_folder
-from . import jobs
+from . import jobs, meta
+from .logs import core_logs
 from .partitions import SELLER_TAG, seller_marketplace
 
+# Submissions the engine still has work on (amz_pipeline.publishing.feeds.submit.ACTIVE_STATUSES).
+OPEN_FEED_STATUSES = ("planned", "uploaded", "intent", "submitted", "processed", "done")
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
@@ -128,3 +136,43 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, database: Database
             details={"run_id": run.run_id, "partition": run.tags.get("dagster/partition"),
                      "seller_id": run.tags.get(SELLER_TAG), "file": run.tags.get("amz/file"), "steps": steps},
         ))
+
+
+@dg.op(description="One non-blocking pass over every open feed: submit, poll getFeed, ingest finished reports, verify.")
+def poll_open_feeds(context: dg.OpExecutionContext, database: DatabaseResource, settings: SettingsResource,
+                    spapi: SPAPIClientResource, secrets: SecretStoreResource) -> dg.Output[dict]:
+    with core_logs(context):
+        result = core.poll_feeds(database.engine(), spapi.client_pool(secrets), run_id=None,
+                                 config=settings.engine_config(), owner=core.lease_owner(context.run.run_id))
+    numbers = {"open_feed_submissions": result["open_feed_submissions"], **result["feeds"]}
+    return dg.Output(result, metadata=meta.numeric(numbers))
+
+
+@dg.job(tags=jobs.NO_RUN_RETRIES, description="Polls open feeds and ingests their processing reports.")
+def feed_poll_job():
+    poll_open_feeds()
+
+
+def due_feeds(database: DatabaseResource, now: datetime) -> list[FeedSubmission]:
+    with database.session() as session:
+        return list(session.scalars(select(FeedSubmission).where(
+            FeedSubmission.status.in_(OPEN_FEED_STATUSES),
+            (FeedSubmission.next_poll_at.is_(None)) | (FeedSubmission.next_poll_at <= now),
+        )))
+
+
+@dg.sensor(job=feed_poll_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Reads feed_submissions only (no SP-API call in the daemon) and launches a polling run when "
+                       "a feed is due and no polling run is already queued or running.")
+def feed_status_sensor(context: dg.SensorEvaluationContext, database: DatabaseResource):
+    now = datetime.now(UTC)
+    due = due_feeds(database, now)
+    if not due:
+        return dg.SkipReason("no feed is due for a poll")
+    active = context.instance.get_runs(filters=dg.RunsFilter(job_name=feed_poll_job.name, statuses=[
+        dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED]), limit=1)
+    if active:
+        return dg.SkipReason(f"polling run {active[0].run_id[:8]} is still going")
+    return dg.RunRequest(run_key=f"feed-poll:{now:%Y%m%dT%H%M%S}",
+                         tags={"amz/feeds": ",".join(str(f.id) for f in due[:20])})
