@@ -16,7 +16,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, null, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from amz_pipeline.publishing.leases import utcnow
@@ -45,91 +60,138 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
         yield items[start : start + size]
 
 
+_STAGE = Table(
+    "publish_outcome_stage",
+    MetaData(),
+    Column("job_id", Integer, primary_key=True),
+    Column("accepted", Integer),
+    Column("asin", String(20)),
+    Column("listing_id", Integer),
+    Column("seq", BigInteger),
+    Column("status", String(20)),
+    Column("deleted", Integer),
+    Column("listing_hash", String(64)),
+    Column("offer_hash", String(64)),
+)
+# The same DDL on SQLite and PostgreSQL; a temporary table lives per connection, so it is created once per connection.
+_STAGE_DDL = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS publish_outcome_stage (job_id INTEGER PRIMARY KEY, accepted INTEGER, "
+    "asin VARCHAR(20), listing_id INTEGER, seq BIGINT, status VARCHAR(20), deleted INTEGER, "
+    "listing_hash VARCHAR(64), offer_hash VARCHAR(64))"
+)
+
+
+def _load_stage(conn: Any, rows: list[tuple[int, int, str | None]]) -> None:
+    """Bulk-load (job_id, accepted, asin): COPY on PostgreSQL, one driver-level executemany on SQLite."""
+    conn.exec_driver_sql(_STAGE_DDL)
+    conn.execute(delete(_STAGE))
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy("COPY publish_outcome_stage (job_id, accepted, asin) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql("INSERT INTO publish_outcome_stage (job_id, accepted, asin) VALUES (?, ?, ?)", rows)
+
+
 def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue_source: str) -> AppliedCounts:
-    """Record `outcomes` for jobs `owner` holds, inside the caller's transaction."""
+    """Record `outcomes` for jobs `owner` holds, inside the caller's transaction.
+
+    The outcomes are bulk-loaded into a per-connection staging table; every write after that is one set-based
+    statement (UPDATE … FROM the stage), never one statement per row.
+    """
     counts = AppliedCounts()
     if not outcomes:
         return counts
     by_id = {o.job_id: o for o in outcomes}
-    jobs: dict[int, Any] = {}
-    for part in _chunks(list(by_id)):
-        query = (
-            select(
-                PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.seq,
-                PublishJob.operation, PublishJob.channel, PublishJob.retry_count, PublishJob.listing_hash,
-                PublishJob.offer_hash, Listing.id.label("listing_id"),
-            )
-            .join(Listing, and_(Listing.seller_id == PublishJob.seller_id,
-                                Listing.marketplace_id == PublishJob.marketplace_id, Listing.sku == PublishJob.sku))
-            .where(PublishJob.id.in_(part), PublishJob.state == JobState.IN_FLIGHT.value,
-                   PublishJob.lease_owner == owner)
+    conn = session.connection()
+    _load_stage(conn, [(o.job_id, int(o.accepted), o.asin) for o in by_id.values()])
+    stage, jobs_t, c = _STAGE.c, PublishJob.__table__.c, Listing.__table__.c
+    ok = stage.accepted == 1
+    # Fill the stage from the jobs `owner` still holds (fencing) and their listings; drop the others.
+    held = (
+        select(jobs_t.id.label("job_id"), c.id.label("listing_id"), jobs_t.seq, jobs_t.operation,
+               jobs_t.listing_hash, jobs_t.offer_hash)
+        .join(Listing.__table__, and_(c.seller_id == jobs_t.seller_id, c.marketplace_id == jobs_t.marketplace_id,
+                                      c.sku == jobs_t.sku))
+        .where(jobs_t.state == JobState.IN_FLIGHT.value, jobs_t.lease_owner == owner)
+        .subquery()
+    )
+    conn.execute(
+        update(_STAGE)
+        .where(stage.job_id == held.c.job_id)
+        .values(
+            listing_id=held.c.listing_id,
+            seq=held.c.seq,
+            deleted=case((held.c.operation == "delete", 1), else_=0),
+            status=case(
+                (~ok, ListingStatus.INVALID.value),
+                (held.c.operation == "delete", ListingStatus.DELETED.value),
+                else_=ListingStatus.ACCEPTED.value,
+            ),
+            listing_hash=held.c.listing_hash,
+            offer_hash=held.c.offer_hash,
         )
-        if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(of=PublishJob)
-        for row in session.execute(query):
-            jobs[row.id] = row
-    counts.lost = len(by_id) - len(jobs)
-    if not jobs:
+    )
+    conn.execute(delete(_STAGE).where(stage.listing_id.is_(None)))
+    listing_of = dict(conn.execute(select(stage.job_id, stage.listing_id)).all())
+    counts.lost = len(by_id) - len(listing_of)
+    if not listing_of:
         return counts
     now = utcnow()
-    accepted = [j for j in jobs.values() if by_id[j.id].accepted]
-    invalid = [j for j in jobs.values() if not by_id[j.id].accepted]
-    counts.accepted, counts.invalid = len(accepted), len(invalid)
-
-    _set_job_state(session, [j.id for j in accepted], JobState.SUCCEEDED, None, now)
-    _set_job_state(session, [j.id for j in invalid], JobState.INVALID, "Amazon answered INVALID", now)
-
-    listing_table = Listing.__table__
-    c = listing_table.c
-    if accepted:
-        rows = [
-            {
-                "b_id": j.listing_id,
-                "b_seq": j.seq,
-                "b_status": ListingStatus.DELETED.value if j.operation == "delete" else ListingStatus.ACCEPTED.value,
-                "b_deleted": j.operation == "delete",
-                "b_hash": j.listing_hash,
-                "b_offer": j.offer_hash,
-                "b_asin": by_id[j.id].asin,
-            }
-            for j in accepted
-        ]
-        deleted = bindparam("b_deleted") == true()
-        session.connection().execute(
-            update(listing_table)
-            .where(c.id == bindparam("b_id"))
-            .values(
-                status=case((c.change_seq == bindparam("b_seq"), bindparam("b_status")), else_=c.status),
-                # A change without a hash of its own (e.g. an offer-only PATCH) leaves the other hash as it was.
-                accepted_payload_hash=case(
-                    (deleted, null()), else_=func.coalesce(bindparam("b_hash"), c.accepted_payload_hash)
-                ),
-                accepted_offer_hash=case(
-                    (deleted, null()), else_=func.coalesce(bindparam("b_offer"), c.accepted_offer_hash)
-                ),
-                last_attempted_hash=func.coalesce(bindparam("b_hash"), c.last_attempted_hash),
-                asin=case((deleted, null()), else_=func.coalesce(bindparam("b_asin"), c.asin)),
-                accepted_at=now,
-                updated_at=now,
-            ),
-            rows,
+    deleted = stage.deleted == 1
+    conn.execute(
+        update(PublishJob.__table__)
+        .where(jobs_t.id == stage.job_id)
+        .values(
+            state=case((ok, JobState.SUCCEEDED.value), else_=JobState.INVALID.value),
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=case((ok, null()), else_="Amazon answered INVALID"),
+            updated_at=now,
         )
-    if invalid:
-        session.connection().execute(
-            update(listing_table)
-            .where(c.id == bindparam("b_id"))
-            .values(
-                status=case((c.change_seq == bindparam("b_seq"), ListingStatus.INVALID.value), else_=c.status),
-                last_attempted_hash=func.coalesce(bindparam("b_hash"), c.last_attempted_hash),
-                updated_at=now,
-            ),
-            [
-                {"b_id": j.listing_id, "b_seq": j.seq, "b_hash": j.listing_hash}
-                for j in invalid
-            ],
+    )
+    conn.execute(
+        update(Listing.__table__)
+        .where(c.id == stage.listing_id)
+        .values(
+            # A listing's status moves only for its latest change; accepted hashes always follow Amazon.
+            status=case((c.change_seq == stage.seq, stage.status), else_=c.status),
+            # A change without a hash of its own (e.g. an offer-only PATCH) leaves the other hash as it was.
+            accepted_payload_hash=case(
+                (~ok, c.accepted_payload_hash), (deleted, null()),
+                else_=func.coalesce(stage.listing_hash, c.accepted_payload_hash)),
+            accepted_offer_hash=case(
+                (~ok, c.accepted_offer_hash), (deleted, null()),
+                else_=func.coalesce(stage.offer_hash, c.accepted_offer_hash)),
+            last_attempted_hash=func.coalesce(stage.listing_hash, c.last_attempted_hash),
+            asin=case((~ok, c.asin), (deleted, null()), else_=func.coalesce(stage.asin, c.asin)),
+            accepted_at=case((ok, now), else_=c.accepted_at),
+            updated_at=now,
         )
-        payloads = _payloads(session, [j.id for j in invalid])
-        letters = [
+    )
+    invalid_ids = [job_id for job_id in listing_of if not by_id[job_id].accepted]
+    counts.invalid = len(invalid_ids)
+    counts.accepted = len(listing_of) - counts.invalid
+    if invalid_ids:
+        _dead_letter_invalid(session, invalid_ids, by_id, now)
+    conn.execute(
+        delete(ListingIssue).where(ListingIssue.source == issue_source,
+                                   ListingIssue.listing_id.in_(select(stage.listing_id)))
+    )
+    _insert_issues(conn, {listing_of[job_id]: by_id[job_id].issues for job_id in listing_of if by_id[job_id].issues},
+                   issue_source, now)
+    conn.execute(delete(_STAGE))
+    return counts
+
+
+def _dead_letter_invalid(session: Session, job_ids: list[int], by_id: dict[int, JobOutcome], now: Any) -> None:
+    letters = []
+    for part in _chunks(job_ids):
+        rows = session.execute(select(
+            PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.operation,
+            PublishJob.channel, PublishJob.payload, PublishJob.retry_count).where(PublishJob.id.in_(part)))
+        letters.extend(
             {
                 "job_id": j.id,
                 "seller_id": j.seller_id,
@@ -137,43 +199,18 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
                 "sku": j.sku,
                 "cause": "invalid",
                 "reason": describe_issues(by_id[j.id].issues) or "Amazon answered INVALID without issues",
-                "payload": {"operation": j.operation, "channel": j.channel, "body": payloads.get(j.id)},
+                "payload": {"operation": j.operation, "channel": j.channel, "body": j.payload},
                 "attempts": j.retry_count + 1,
                 "created_at": now,
                 "redrive_count": 0,
             }
-            for j in invalid
-        ]
-        for part in _chunks(letters):
-            session.execute(insert(DeadLetter), list(part))
-    replace_issues(
-        session,
-        {j.listing_id: by_id[j.id].issues for j in jobs.values()},
-        source=issue_source,
-        now=now,
-    )
-    return counts
-
-
-def _set_job_state(session: Session, ids: list[int], state: JobState, error: str | None, now: Any) -> None:
-    for part in _chunks(ids):
-        session.execute(
-            update(PublishJob)
-            .where(PublishJob.id.in_(part))
-            .values(state=state.value, lease_owner=None, lease_expires_at=None, last_error=error, updated_at=now)
-            .execution_options(synchronize_session=False)
+            for j in rows
         )
+    session.connection().execute(insert(DeadLetter), letters)
 
 
-def _payloads(session: Session, job_ids: list[int]) -> dict[int, Any]:
-    """Job bodies, loaded only where needed (decoding 25,000 JSON bodies would dominate a report's cost)."""
-    found: dict[int, Any] = {}
-    for part in _chunks(job_ids):
-        found.update(session.execute(select(PublishJob.id, PublishJob.payload).where(PublishJob.id.in_(part))).all())
-    return found
-
-
-def replace_issues(session: Session, issues_by_listing: dict[int, list[dict[str, Any]]], *, source: str, now: Any) -> None:
+def replace_issues(session: Session, issues_by_listing: dict[int, list[dict[str, Any]]], *, source: str,
+                   now: Any) -> None:
     """Each source reports a listing's full issue set: drop that source's old issues, insert the new ones."""
     ids = list(issues_by_listing)
     for part in _chunks(ids):
@@ -182,6 +219,10 @@ def replace_issues(session: Session, issues_by_listing: dict[int, list[dict[str,
             .where(ListingIssue.listing_id.in_(part), ListingIssue.source == source)
             .execution_options(synchronize_session=False)
         )
+    _insert_issues(session.connection(), issues_by_listing, source, now)
+
+
+def _insert_issues(conn: Any, issues_by_listing: dict[int, list[dict[str, Any]]], source: str, now: Any) -> None:
     rows = [
         {
             "listing_id": listing_id,
@@ -196,8 +237,8 @@ def replace_issues(session: Session, issues_by_listing: dict[int, list[dict[str,
         for listing_id, issues in issues_by_listing.items()
         for issue in issues
     ]
-    for part in _chunks(rows):
-        session.execute(insert(ListingIssue), list(part))
+    if rows:
+        conn.execute(insert(ListingIssue), rows)
 
 
 def describe_issues(issues: Sequence[dict[str, Any]], limit: int = 3) -> str:
