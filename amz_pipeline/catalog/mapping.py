@@ -256,11 +256,16 @@ class CompiledInstance:
 
 @dataclass
 class Plan:
+    """A template compiled for one marketplace and one frame schema. Leaf values and instance conditions point at
+    `__leaf*` / `__cond*` columns that `materialize` adds (`columns` holds their definitions): every later
+    expression (JSON, validation) then stays small, and the plan can be cached and shared (it is never mutated)."""
+
     template: Template
     context: dict[str, str]
     attributes: dict[str, list[CompiledInstance]]
     offer_only: pl.Expr
     channel: pl.Expr | None
+    columns: list[pl.Expr] = field(default_factory=list)
 
 
 def _split_path(path: str) -> tuple[str | int, ...]:
@@ -274,6 +279,14 @@ def _split_path(path: str) -> tuple[str | int, ...]:
 
 
 def compile_plan(template: Template, marketplace_id: str, frame_schema: dict[str, pl.DataType]) -> Plan:
+    """The plan of `template` for frames with `frame_schema` (cached: the same template, marketplace and columns
+    give the same object; treat it as read-only)."""
+    return _compile_plan(template, marketplace_id, tuple(frame_schema.items()))
+
+
+@cache
+def _compile_plan(template: Template, marketplace_id: str, schema_items: tuple[tuple[str, pl.DataType], ...]) -> Plan:
+    frame_schema = dict(schema_items)
     context = marketplace_context(marketplace_id)
     language = _text(frame_schema, ["language_tag"]).fill_null(pl.lit(context["language_tag"]))
     context_for_strings = dict(context)
@@ -317,7 +330,27 @@ def compile_plan(template: Template, marketplace_id: str, frame_schema: dict[str
     facts = [_text(frame_schema, [c]).is_not_null() for c in PRODUCT_FACT_COLUMNS if c in frame_schema]
     asin = _text(frame_schema, ["merchant_suggested_asin"]).is_not_null()
     offer_only = asin & ~pl.any_horizontal(facts) if facts else asin
-    return Plan(template, context, attributes, offer_only, channel)
+    return _pointed_at_columns(Plan(template, context, attributes, offer_only, channel))
+
+
+def _pointed_at_columns(plan: Plan) -> Plan:
+    """Move every leaf value and instance condition into a `__leaf*` / `__cond*` column definition."""
+    columns: list[pl.Expr] = []
+    for instances in plan.attributes.values():
+        for compiled in instances:
+            name = f"__cond{len(columns)}"
+            columns.append(compiled.present.alias(name))
+            compiled.present = pl.col(name)
+            for leaf in compiled.leaves.values():
+                if leaf.kind == "const":
+                    continue
+                name = f"__leaf{len(columns)}"
+                columns.append(leaf.value.alias(name))
+                leaf.value = pl.col(name)
+    columns.append(plan.offer_only.alias("__offer_only"))
+    plan.offer_only = pl.col("__offer_only")
+    plan.columns = columns
+    return plan
 
 
 # --- JSON assembly ---------------------------------------------------------------------------------------------
@@ -359,8 +392,12 @@ def _tree_json(leaves: dict[tuple[str | int, ...], pl.Expr], always: dict[tuple[
 
 
 def attribute_members(plan: Plan, frame: pl.DataFrame) -> dict[str, pl.Expr]:
-    """Attribute name → its JSON value (`[...]`, null when the row has none), escaping only where needed."""
-    escape_cache: dict[int, bool] = {}
+    """Attribute name → its JSON value (`[...]`, null when the row has none), escaping only the string leaves
+    whose column holds a character that needs it (all checked in one query)."""
+    strings = {leaf.value.meta.output_name(): leaf.value for instances in plan.attributes.values()
+               for compiled in instances for leaf in compiled.leaves.values() if leaf.kind == "string"}
+    escape = frame.select(value.cast(pl.String).str.contains(_NEEDS_ESCAPE).any().alias(name)
+                          for name, value in strings.items()).row(0, named=True) if strings else {}
     members: dict[str, pl.Expr] = {}
     for name, instances in plan.attributes.items():
         instance_json = []
@@ -368,14 +405,8 @@ def attribute_members(plan: Plan, frame: pl.DataFrame) -> dict[str, pl.Expr]:
             leaves: dict[tuple[str | int, ...], pl.Expr] = {}
             always: dict[tuple[str | int, ...], bool] = {}
             for path, leaf in compiled.leaves.items():
-                escape = False
-                if leaf.kind == "string":
-                    key = id(leaf)
-                    if key not in escape_cache:
-                        escape_cache[key] = bool(frame.select(
-                            leaf.value.cast(pl.String).str.contains(_NEEDS_ESCAPE).any()).item())
-                    escape = escape_cache[key]
-                leaves[path] = leaf_json(leaf, escape)
+                needs = leaf.kind == "string" and bool(escape[leaf.value.meta.output_name()])
+                leaves[path] = leaf_json(leaf, needs)
                 always[path] = leaf.kind == "const"
             body, _ = _tree_json(leaves, always)
             instance_json.append(pl.when(compiled.present).then(body))
@@ -410,27 +441,15 @@ def _envelope(product_type: pl.Expr, requirements: pl.Expr, attributes: pl.Expr)
 
 
 def materialize(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
-    """Evaluate every leaf value and instance condition once, into `__leaf*` / `__cond*` columns, and point the plan at
-    them: the JSON expressions then stay small (planning a query that repeats each leaf's cast pipeline in every
-    place it is used costs seconds)."""
-    columns: list[pl.Expr] = []
-    for instances in plan.attributes.values():
-        for compiled in instances:
-            name = f"__cond{len(columns)}"
-            columns.append(compiled.present.alias(name))
-            compiled.present = pl.col(name)
-            for leaf in compiled.leaves.values():
-                if leaf.kind == "const":
-                    continue
-                name = f"__leaf{len(columns)}"
-                columns.append(leaf.value.alias(name))
-                leaf.value = pl.col(name)
-    columns.append(plan.offer_only.alias("__offer_only"))
-    plan.offer_only = pl.col("__offer_only")
-    return frame.with_columns(columns)
+    """`frame` with the plan's `__leaf*` / `__cond*` / `__offer_only` columns, in one query."""
+    return frame.with_columns(plan.columns)
 
 
-def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | None) -> pl.DataFrame:
+def helper_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith(("__leaf", "__cond")) or c == "__offer_only"]
+
+
+def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | None, hashes: bool) -> pl.DataFrame:
     template = template_for(product_type)
     plan = compile_plan(template, marketplace_id, dict(frame.schema))
     work = materialize(plan, frame)
@@ -442,18 +461,20 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
     offer = _join_members([(n, e) for n, e in gated if n in OFFER_ATTRIBUTES])
     product = _join_members([(n, e) for n, e in gated if n not in OFFER_ATTRIBUTES])
     requirements = pl.when(offer_only).then(pl.lit("LISTING_OFFER_ONLY")).otherwise(pl.lit("LISTING"))
+    parts = [offer.alias("__offer"), product.alias("__product")] if hashes else []
     built = work.lazy().with_columns(
         attributes.alias("attributes"),
-        offer.alias("__offer"),
-        product.alias("__product"),
+        *parts,
         requirements.alias("requirements"),
         _tiny_number(plan).alias("__python"),
     ).collect(engine="streaming")
-    built = built.drop([c for c in built.columns if c.startswith(("__leaf", "__cond")) or c == "__offer_only"])
+    built = built.drop(helper_columns(built))
     user = "attributes_json" in frame.columns
     redo = built.filter(pl.col("__python") | (pl.col("attributes_json").is_not_null() if user else pl.lit(False)))
     if redo.height:
-        built = _merge_in_python(built, redo, user)
+        built = _merge_in_python(built, redo, user, hashes)
+    if not hashes:
+        return built.drop("__python")
     type_json = pl.lit(json.dumps(product_type if product_type is not None else GENERIC_TEMPLATE,
                                   ensure_ascii=False))
     return built.lazy().with_columns(
@@ -487,7 +508,7 @@ def merged_attributes(template_json: str, user_json: str | None) -> dict[str, An
     return merged
 
 
-def _merge_in_python(built: pl.DataFrame, redo: pl.DataFrame, user: bool) -> pl.DataFrame:
+def _merge_in_python(built: pl.DataFrame, redo: pl.DataFrame, user: bool, parts: bool) -> pl.DataFrame:
     keys = redo["__i"].to_list()
     users = redo["attributes_json"].to_list() if user else [None] * redo.height
     attributes, offers, products = [], [], []
@@ -498,8 +519,14 @@ def _merge_in_python(built: pl.DataFrame, redo: pl.DataFrame, user: bool) -> pl.
         except ValueError as error:
             raise ValueError(f"row {row}: {error}") from None
         attributes.append(canonical_json(merged).decode("utf-8"))
-        offers.append(canonical_json({k: v for k, v in merged.items() if k in OFFER_ATTRIBUTES}).decode("utf-8"))
-        products.append(canonical_json({k: v for k, v in merged.items() if k not in OFFER_ATTRIBUTES}).decode("utf-8"))
+        if parts:
+            offers.append(canonical_json({k: v for k, v in merged.items() if k in OFFER_ATTRIBUTES}).decode("utf-8"))
+            products.append(canonical_json({k: v for k, v in merged.items()
+                                            if k not in OFFER_ATTRIBUTES}).decode("utf-8"))
+    if not parts:
+        patch = pl.DataFrame({"__i": keys, "__a": attributes}, schema={"__i": built.schema["__i"], "__a": pl.String})
+        joined = built.join(patch, on="__i", how="left", maintain_order="left")
+        return joined.with_columns(pl.coalesce("__a", "attributes").alias("attributes")).drop("__a")
     patch = pl.DataFrame({"__i": keys, "__a": attributes, "__o": offers, "__p": products},
                          schema={"__i": built.schema["__i"], "__a": pl.String, "__o": pl.String, "__p": pl.String})
     joined = built.join(patch, on="__i", how="left", maintain_order="left")
@@ -510,23 +537,25 @@ def _merge_in_python(built: pl.DataFrame, redo: pl.DataFrame, user: bool) -> pl.
     ).drop("__a", "__o", "__p")
 
 
-def build_payloads(frame: pl.DataFrame, marketplace_id: str) -> pl.DataFrame:
+def build_payloads(frame: pl.DataFrame, marketplace_id: str, *, hashes: bool = True) -> pl.DataFrame:
     """`frame` (canonical columns incl. `row`, `sku`, `product_type`, optional `attributes_json`) plus
     `attributes`, `requirements`, `payload_hash`, `offer_payload_hash` and `product_payload_hash` (the payload
     without the offer attributes: unchanged product hash + changed payload hash = a price/quantity-only change).
+    `hashes=False`: only `attributes` and `requirements` (what validation needs).
 
     Raises ValueError naming the row when a row's `attributes_json` is not a JSON object (validate first).
     """
     marketplace_context(marketplace_id)  # unknown marketplace: clear error before any work
+    outputs = OUTPUT_COLUMNS if hashes else OUTPUT_COLUMNS[:2]
     if not frame.height:
-        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in OUTPUT_COLUMNS)
+        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in outputs)
     indexed = frame.drop([c for c in OUTPUT_COLUMNS if c in frame.columns]).with_row_index("__i")
     types = pl.col("product_type").cast(pl.String) if "product_type" in frame.columns else pl.lit(None, pl.String)
     indexed = indexed.with_columns(types.str.strip_chars().str.to_uppercase().alias("__type"))
     parts = []
     for (product_type,), group in indexed.partition_by("__type", as_dict=True, maintain_order=True).items():
         try:
-            parts.append(_build_group(group, marketplace_id, product_type))
+            parts.append(_build_group(group, marketplace_id, product_type, hashes))
         except ValueError as error:
             if isinstance(error, TemplateError):
                 raise
