@@ -46,7 +46,7 @@ def load_state(session: Session, seller_id: str, marketplace_ids: Iterable[str])
         Listing.accepted_offer_hash,
     ).where(Listing.seller_id == seller_id, Listing.marketplace_id.in_(sorted(set(marketplace_ids))))
     rows = session.execute(statement).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=STATE_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=STATE_SCHEMA, orient="row")
 
 
 def load_accepted_attributes(
@@ -83,9 +83,12 @@ def compute_delta(
     *,
     full_catalog: bool = False,
     delete_missing: bool = False,
+    attributes_source: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """Classify every row of `IngestResult.valid` (plus, on request, deletes of missing SKUs).
 
+    When `valid` has no `attributes` column (ingestion streamed to `valid_dir`), pass
+    `attributes_source=result.scan_valid()`: attributes are then read only for rows whose payload changed.
     Returns `DELTA_COLUMNS`; missing-SKU deletes have a null `row`.
     """
     marketplace_ids = valid["marketplace_id"].unique().drop_nulls().to_list()
@@ -93,7 +96,7 @@ def compute_delta(
     return classify(
         valid, state,
         accepted_attributes=lambda keys: load_accepted_attributes(session, seller_id, keys),
-        full_catalog=full_catalog, delete_missing=delete_missing,
+        full_catalog=full_catalog, delete_missing=delete_missing, attributes_source=attributes_source,
     )
 
 
@@ -104,14 +107,18 @@ def classify(
     accepted_attributes,
     full_catalog: bool = False,
     delete_missing: bool = False,
+    attributes_source: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """Pure classification; `accepted_attributes(keys) -> {(marketplace_id, sku): attributes}` is asked only for
     rows whose payload changed."""
     if delete_missing and not full_catalog:
         raise ValueError("delete_missing needs full_catalog=True: a partial file says nothing about absent SKUs")
-    joined = valid.select(
-        "row", "marketplace_id", "sku", "product_type", "operation", "attributes", "payload_hash", "offer_only_hash",
-    ).join(state, on=["marketplace_id", "sku"], how="left", maintain_order="left")
+    columns = ["row", "marketplace_id", "sku", "product_type", "operation", "payload_hash", "offer_only_hash"]
+    if "attributes" in valid.columns:
+        columns.append("attributes")
+    elif attributes_source is None:
+        raise ValueError("valid rows without an attributes column need attributes_source (IngestResult.scan_valid())")
+    joined = valid.select(columns).join(state, on=["marketplace_id", "sku"], how="left", maintain_order="left")
     deleting = pl.col("operation").eq("delete").fill_null(False)
     action = (
         pl.when(deleting).then(pl.lit("delete"))
@@ -120,7 +127,7 @@ def classify(
         .otherwise(pl.lit("changed"))
     )
     joined = joined.with_columns(action.alias("action"))
-    joined = _tag_offer_only(joined, accepted_attributes)
+    joined = _tag_offer_only(joined, accepted_attributes, attributes_source)
     result = joined.select(DELTA_COLUMNS)
     if full_catalog and delete_missing:
         missing = state.join(valid.select("marketplace_id", "sku"), on=["marketplace_id", "sku"], how="anti")
@@ -132,13 +139,20 @@ def classify(
     return result
 
 
-def _tag_offer_only(joined: pl.DataFrame, accepted_attributes) -> pl.DataFrame:
+def _tag_offer_only(joined: pl.DataFrame, accepted_attributes, attributes_source: pl.LazyFrame | None) -> pl.DataFrame:
     candidates = joined.filter(
         (pl.col("action") == "changed")
         & pl.col("product_type").eq(pl.col("stored_product_type")).fill_null(False)
-    ).select("marketplace_id", "sku", "attributes")
+    )
     if not candidates.height:
         return joined
+    if "attributes" in candidates.columns:
+        candidates = candidates.select("marketplace_id", "sku", "attributes")
+    else:
+        keys = candidates.select("marketplace_id", "sku")
+        candidates = attributes_source.select("marketplace_id", "sku", "attributes").join(
+            keys.lazy(), on=["marketplace_id", "sku"], how="semi",
+        ).collect()
     keys = list(zip(candidates["marketplace_id"], candidates["sku"], strict=True))
     accepted = accepted_attributes(keys)
     offer_only = []

@@ -42,6 +42,12 @@ PAYLOAD_COLUMNS = (
     "attributes", "requirements", "payload_hash", "offer_payload_hash", "product_payload_hash", "offer_only_hash",
 )
 
+# What stays in memory when the full valid rows are streamed to `valid_dir` (see `ingest`).
+SLIM_COLUMNS = (
+    "row", "marketplace_id", "sku", "product_type", "operation", "requirements", "payload_hash", "offer_only_hash",
+    "offer_payload_hash", "product_payload_hash",
+)
+
 BuildPayloads = Callable[[pl.DataFrame, str], pl.DataFrame]
 ValidateAttributes = Callable[[pl.DataFrame, str], pl.DataFrame]
 Progress = Callable[[int, int], None]
@@ -73,6 +79,13 @@ class IngestResult:
     blank_rows: int = 0
     file_warnings: list[str] = field(default_factory=list)
     rejects_files: list[Path] = field(default_factory=list)
+    valid_dir: Path | None = None
+
+    def scan_valid(self) -> pl.LazyFrame:
+        """Every valid row with all its columns: from the Parquet parts when streamed to `valid_dir`."""
+        if self.valid_dir is None:
+            return self.valid.lazy()
+        return pl.scan_parquet(self.valid_dir / "*.parquet").sort(ROW)
 
     @property
     def valid_count(self) -> int:
@@ -99,6 +112,7 @@ def ingest(
     restrictions_lookup: RestrictionsLookup | None = None,
     rejects_root: Path | None = DEFAULT_REJECTS_ROOT,
     on_progress: Progress | None = None,
+    valid_dir: Path | None = None,
     build_payloads: BuildPayloads | None = None,
     validate_attributes: ValidateAttributes | None = None,
 ) -> IngestResult:
@@ -106,7 +120,11 @@ def ingest(
 
     `marketplace` (country code or marketplace id) limits the run to that marketplace: rows naming another one
     are rejected. Without it each row goes to the marketplace it names. `full_catalog` only records the
-    caller's declaration for the delta step. `rejects_root=None` skips writing rejects files. Raises
+    caller's declaration for the delta step. `rejects_root=None` skips writing rejects files.
+
+    `valid_dir` bounds memory on large files: each batch's valid rows (all columns, attributes JSON included)
+    are written there as a Parquet part, and `IngestResult.valid` keeps only `SLIM_COLUMNS`
+    (`IngestResult.scan_valid()` reads the full rows back lazily). Raises
     `CatalogReadError` when the file cannot be read at all and `ValueError` for an unknown `marketplace`.
     """
     requested = None
@@ -120,13 +138,16 @@ def ingest(
         validate_attributes = validate_attributes or default_validate
     file = Path(path)
     with open_catalog(file) as source:
-        run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads, validate_attributes)
+        if valid_dir is not None:
+            valid_dir.mkdir(parents=True, exist_ok=True)
+        run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads,
+                   validate_attributes, valid_dir)
         try:
             run.execute()
         except RaggedRowsError:
             source.use_tolerant_reader()
             run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads,
-                       validate_attributes)
+                       validate_attributes, valid_dir)
             run.execute()
         file_warnings = list(source.warnings)
     result = run.result(file, seller_id, requested, full_catalog, file_warnings)
@@ -138,8 +159,10 @@ def ingest(
 class _Run:
     def __init__(self, source: CatalogSource, requested: dict[str, Any] | None, batch_rows: int,
                  restrictions_lookup: RestrictionsLookup | None, on_progress: Progress | None,
-                 build_payloads: BuildPayloads, validate_attributes: ValidateAttributes) -> None:
+                 build_payloads: BuildPayloads, validate_attributes: ValidateAttributes,
+                 valid_dir: Path | None) -> None:
         self.source = source
+        self.valid_dir = valid_dir
         self.requested = requested
         self.batch_rows = batch_rows
         self.restrictions_lookup = restrictions_lookup
@@ -155,6 +178,9 @@ class _Run:
         self.marketplaces_seen: dict[str | None, str] = {}
 
     def execute(self) -> None:
+        if self.valid_dir is not None:
+            for stale in self.valid_dir.glob("part-*.parquet"):
+                stale.unlink()
         keys = self._keys()
         total = keys.height
         duplicates = duplicate_issues(keys)
@@ -221,13 +247,21 @@ class _Run:
         self.warning_parts.append(warnings)
         self.rejected += bad_rows.len()
         if valid is not None:
-            self.valid_parts.append(valid)
+            self.valid_parts.append(self._keep(valid))
         valid_count = valid.height if valid is not None else 0
         if valid_count + bad_rows.len() != batch.height:
             raise AssertionError(
                 f"row reconciliation failed in a batch: {batch.height} rows in, {valid_count} valid + "
                 f"{bad_rows.len()} rejected out"
             )
+
+    def _keep(self, valid: pl.DataFrame) -> pl.DataFrame:
+        """The part of a batch's valid rows kept in memory (all of it unless streaming to `valid_dir`)."""
+        valid = _with_payload_columns(valid)
+        if self.valid_dir is None:
+            return valid
+        valid.write_parquet(self.valid_dir / f"part-{len(self.valid_parts):05d}.parquet")
+        return valid.select(SLIM_COLUMNS)
 
     def _record_marketplaces(self, frame: pl.DataFrame) -> None:
         for (marketplace_id,) in frame.select("marketplace_id").unique().iter_rows():
@@ -238,10 +272,7 @@ class _Run:
                file_warnings: list[str]) -> IngestResult:
         valid = pl.concat(self.valid_parts, how="diagonal_relaxed") if self.valid_parts else pl.DataFrame(
             {ROW: [], "marketplace_id": []}, schema={ROW: pl.Int64, "marketplace_id": pl.String})
-        if "offer_only_hash" not in valid.columns and "offer_payload_hash" in valid.columns:
-            valid = valid.with_columns(pl.col("offer_payload_hash").alias("offer_only_hash"))
-        missing = [pl.lit(None, pl.String).alias(c) for c in PAYLOAD_COLUMNS if c not in valid.columns]
-        valid = valid.with_columns(missing).sort(ROW)
+        valid = (valid if self.valid_dir is not None else _with_payload_columns(valid)).sort(ROW)
         name = file.name
         rejects = (
             pl.concat(self.reject_parts, how="diagonal_relaxed") if self.reject_parts
@@ -258,8 +289,15 @@ class _Run:
             file=str(file), seller_id=seller_id, marketplace_id=requested["id"] if requested else None,
             full_catalog=full_catalog, rows=self.rows, valid=valid,
             rejects=rejects.select(quarantine.REJECT_COLUMNS), warnings=warnings,
-            blank_rows=self.blank_rows, file_warnings=file_warnings,
+            blank_rows=self.blank_rows, file_warnings=file_warnings, valid_dir=self.valid_dir,
         )
+
+
+def _with_payload_columns(valid: pl.DataFrame) -> pl.DataFrame:
+    if "offer_only_hash" not in valid.columns and "offer_payload_hash" in valid.columns:
+        valid = valid.with_columns(pl.col("offer_payload_hash").alias("offer_only_hash"))
+    missing = [pl.lit(None, pl.String).alias(c) for c in PAYLOAD_COLUMNS if c not in valid.columns]
+    return valid.with_columns(missing)
 
 
 def _write_rejects(

@@ -119,3 +119,12 @@ def test_classify_is_exact_on_many_rows():
     delta = classify(current, state, accepted_attributes=lambda keys: {})
     assert set(delta.filter(pl.col("action") == "changed")["sku"]) == {f"S{i}" for i in changed}
     assert delta.filter(pl.col("action") == "unchanged").height == n - len(changed)
+
+
+def test_streamed_valid_rows_read_attributes_only_for_changed_rows(session):
+    full = _valid()
+    slim = full.drop("attributes")
+    delta = compute_delta(slim, session, SELLER, attributes_source=full.lazy())
+    assert _actions(delta)["PRICE"] == "offer_only"
+    with pytest.raises(ValueError, match="attributes_source"):
+        compute_delta(slim, session, SELLER)

@@ -152,3 +152,16 @@ def test_unicode_titles_survive_and_emoji_is_rejected(tmp_path):
         k: v for k, v in titles.items() if k != "EMOJI"
     }
     assert result.rejects.select("sku", "rule").to_dicts() == [{"sku": "EMOJI", "rule": "title_emoji"}]
+
+
+def test_streaming_valid_rows_to_parquet_keeps_only_slim_columns(tmp_path):
+    rows = [[f"S{i}", "SHIRT", "US", "Cotton Shirt", "5", "1", "plaid" if i == 3 else "red"] for i in range(25)]
+    path = _write(tmp_path / "s.csv", rows)
+    in_memory = ingest(path, seller_id="S", rejects_root=None, batch_rows=10, **GATE)
+    streamed = ingest(path, seller_id="S", rejects_root=None, batch_rows=10, valid_dir=tmp_path / "valid", **GATE)
+    assert len(list((tmp_path / "valid").glob("part-*.parquet"))) == 3
+    assert "attributes" not in streamed.valid.columns and "item_name" not in streamed.valid.columns
+    assert streamed.valid["payload_hash"].to_list() == in_memory.valid["payload_hash"].to_list()
+    full = streamed.scan_valid().collect()
+    assert full.equals(in_memory.valid.select(full.columns))
+    assert streamed.valid_count == in_memory.valid_count == 24
