@@ -4,7 +4,8 @@ payloads (batched) → delta against a stored state with 1% changed, at 100k and
 Bars (issue 5): 1M rows within 3× of a plain Polars `read_csv` + `write_ndjson` of the same file measured in the
 same run; peak RSS ≤ 2 GiB; 100k → 1M scales ≤ 11×; delta finds exactly the changed rows in ≤ 10 s.
 
-Each phase runs in its own process so its peak RSS is its own. Results are appended to benchmarks/RESULTS.md.
+Each phase runs in its own process so its peak RSS is its own. Ingestion runs in 50k-row batches and streams the
+full valid rows to Parquet (`ingest(valid_dir=...)`), keeping only slim columns in memory. Results are appended to benchmarks/RESULTS.md.
 
     python benchmarks/ingest.py [--sizes 100000 1000000] [--workdir /tmp/amz-bench] [--no-append]
 """
@@ -27,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 SELLER = "A1BENCHSELLER"
 US = "ATVPDKIKX0DER"
 CHANGED_EVERY = 100  # 1% of stored listings differ from the file
-DELTA_COLUMNS = ["row", "marketplace_id", "sku", "product_type", "operation", "attributes", "payload_hash",
-                 "offer_only_hash"]
+BATCH_ROWS = 50_000
 
 
 def _peak_rss_mib() -> float:
@@ -47,9 +47,10 @@ def phase_ingest(file: Path, workdir: Path) -> dict:
     from amz_pipeline.catalog.ingest import ingest
 
     start = time.perf_counter()
-    result = ingest(file, seller_id=SELLER, marketplace="US", rejects_root=workdir / "rejected")
+    result = ingest(file, seller_id=SELLER, marketplace="US", rejects_root=workdir / "rejected",
+                    batch_rows=BATCH_ROWS, valid_dir=workdir / f"{file.stem}.valid")
     seconds = time.perf_counter() - start
-    result.valid.select(DELTA_COLUMNS).write_parquet(workdir / f"{file.stem}.valid.parquet")
+    result.valid.write_parquet(workdir / f"{file.stem}.slim.parquet")
     return {
         "seconds": seconds, "peak_rss_mib": _peak_rss_mib(), "rows": result.rows, "valid": result.valid_count,
         "rejected": result.rejected_count, "by_rule": result.by_rule(),
@@ -65,7 +66,8 @@ def phase_delta(file: Path, workdir: Path) -> dict:
     from amz_pipeline.storage.db import make_engine, session_factory, upgrade
     from amz_pipeline.storage.models import Listing, Seller
 
-    valid = pl.read_parquet(workdir / f"{file.stem}.valid.parquet")
+    valid = pl.read_parquet(workdir / f"{file.stem}.slim.parquet")
+    full_rows = pl.scan_parquet(workdir / f"{file.stem}.valid" / "*.parquet")
     database = workdir / f"{file.stem}.db"
     database.unlink(missing_ok=True)
     url = f"sqlite:///{database}"
@@ -86,7 +88,7 @@ def phase_delta(file: Path, workdir: Path) -> dict:
         session.commit()
     with session_factory(engine)() as session:
         start = time.perf_counter()
-        delta = compute_delta(valid, session, SELLER)
+        delta = compute_delta(valid, session, SELLER, attributes_source=full_rows)
         seconds = time.perf_counter() - start
     engine.dispose()
     changed = set(delta.filter(pl.col("action").is_in(["changed", "offer_only"]))["sku"])
