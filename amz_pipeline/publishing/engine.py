@@ -82,12 +82,21 @@ def listings_rate() -> float:
     return min(float(operations["patchListingsItem"]["rate"]), float(operations["putListingsItem"]["rate"]))
 
 
-def listings_share(total: int, limits: FeedLimits) -> int:
-    """How many of `total` SKUs routed to feeds go through the Listings API instead, so both budgets are spent at
-    once: the split follows the two channels' throughputs (r per-SKU calls/s against S·M/W feed messages/s)."""
+def listings_share(total: int, limits: FeedLimits, feed_seconds: float) -> int:
+    """How many of `total` feed-routed SKUs go through the Listings API instead, so both budgets are spent at once:
+    as many as the per-SKU rate sends while the feeds are expected to take (`feed_seconds`: processing plus any
+    wait for the submission window), never more than the channels' throughput split r / (r + S·M/W)."""
     rate = listings_rate()
     feed_rate = limits.submissions_per_window * limits.max_messages / limits.window_seconds
-    return int(total * rate / (rate + feed_rate))
+    by_throughput = total * rate / (rate + feed_rate)
+    return int(min(by_throughput, rate * feed_seconds))
+
+
+def expected_feed_seconds(total: int, config: FeedConfig) -> float:
+    """Processing estimate plus the windows needed beyond the first `submissions_per_window` feeds."""
+    feeds = -(-total // config.limits.max_messages)
+    extra_windows = max(0, -(-(feeds - config.limits.submissions_per_window) // config.limits.submissions_per_window))
+    return config.processing_estimate_seconds + extra_windows * config.limits.window_seconds
 
 
 def publish_changes(
@@ -105,7 +114,7 @@ def publish_changes(
     channel = route(len(skus), mode, config.listings_max_skus)
     direct: Sequence[Change] = []
     if channel is Channel.FEED and Mode(mode) is Mode.AUTO:
-        share = listings_share(len(changes), config.feeds.limits)
+        share = listings_share(len(changes), config.feeds.limits, expected_feed_seconds(len(changes), config.feeds))
         direct, changes = changes[len(changes) - share :] if share else [], changes[: len(changes) - share]
     with session_factory(engine).begin() as session:
         enqueued = queue.enqueue(session, changes, channel=channel, run_id=run_id)

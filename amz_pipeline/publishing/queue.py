@@ -169,8 +169,11 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
         }
         for key, c in fresh
     ]
-    for part in _chunks(rows):
-        ids = session.scalars(insert(PublishJob).returning(PublishJob.id, sort_by_parameter_order=True), list(part))
+    table = PublishJob.__table__
+    for part in _chunks(rows, 5000):
+        ids = session.connection().execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(part)
+        ).scalars()
         result.job_ids.extend(ids)
     return result
 
@@ -235,8 +238,8 @@ def _next_seqs(session: Session, changes: list[Change]) -> dict[tuple[str, str, 
             for c in items
             if (c.marketplace_id, c.sku) not in existing
         ]
-        for part in _chunks(new_rows):
-            session.execute(insert(Listing), list(part))
+        for part in _chunks(new_rows, 5000):
+            session.connection().execute(insert(Listing.__table__), list(part))
         updates = [
             {
                 "b_id": existing[(c.marketplace_id, c.sku)][0],

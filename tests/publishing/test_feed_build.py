@@ -87,6 +87,6 @@ def test_routing():
     assert route(51, Mode.AUTO, 50) is Channel.FEED
     assert route(1, Mode.FEED, 50) is Channel.FEED and route(10_000, Mode.LISTINGS, 50) is Channel.LISTINGS
     limits = FeedLimits(25_000, 10 * 1024 * 1024, 5, 300)
-    share = listings_share(50_000, limits)
-    assert 0 < share < 1_000  # 5/s beside 5×25,000 per 300 s: about 1.2 % goes per SKU
-    assert listings_share(60, limits) == 0
+    assert listings_share(50_000, limits, feed_seconds=60) == 300  # 5 per-SKU calls/s while the feeds take ~60 s
+    assert listings_share(50_000, limits, feed_seconds=10_000) == 592  # capped by the throughput split
+    assert listings_share(60, limits, feed_seconds=120) == 0

@@ -33,7 +33,8 @@ def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, sel
     """Create `planned` submissions for every due, unblocked feed job; returns their ids."""
     now = utcnow()
     query = (
-        select(PublishJob)
+        select(PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.operation,
+               PublishJob.payload, PublishJob.retry_count)
         .where(
             PublishJob.state == JobState.PENDING.value,
             PublishJob.channel == Channel.FEED.value,
@@ -49,18 +50,16 @@ def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, sel
         query = query.where(PublishJob.seller_id == seller_id)
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    groups: dict[tuple[str, str], list[PublishJob]] = defaultdict(list)
-    for job in session.scalars(query):
-        groups[(job.seller_id, job.marketplace_id)].append(job)
+    groups: dict[tuple[str, str], list[FeedJob]] = defaultdict(list)
+    for job_id, seller, marketplace_id, sku, operation, payload, retry_count in session.execute(query):
+        groups[(seller, marketplace_id)].append(FeedJob(job_id, sku, operation, payload, retry_count))
     created = []
-    for (seller, marketplace_id), jobs in groups.items():
-        by_id = {job.id: job for job in jobs}
-        feed_jobs = [FeedJob(j.id, j.sku, j.operation, j.payload, j.retry_count) for j in jobs]
+    for (seller, marketplace_id), feed_jobs in groups.items():
         chunks, too_large = build.chunk(feed_jobs, seller, limits)
         for feed_job, reason in too_large:
-            queue.dead_letter(session, by_id[feed_job.job_id], cause="client_error", reason=reason)
+            _reject(session, feed_job, reason)
         for chunk in chunks:
-            submission_id = _plan_chunk(session, seller, marketplace_id, list(chunk.jobs), by_id, limits, run_id)
+            submission_id = _plan_chunk(session, seller, marketplace_id, list(chunk.jobs), limits, run_id)
             if submission_id is not None:
                 created.append(submission_id)
     return created
@@ -71,7 +70,6 @@ def _plan_chunk(
     seller_id: str,
     marketplace_id: str,
     jobs: list[FeedJob],
-    by_id: dict[int, PublishJob],
     limits: FeedLimits,
     run_id: str | None,
 ) -> int | None:
@@ -84,9 +82,7 @@ def _plan_chunk(
             if not bad:
                 raise
             for index in sorted(bad, reverse=True):
-                job = jobs.pop(index)
-                queue.dead_letter(session, by_id[job.job_id], cause="client_error",
-                                  reason=f"not a valid JSON_LISTINGS_FEED message: {exc}")
+                _reject(session, jobs.pop(index), f"not a valid JSON_LISTINGS_FEED message: {exc}")
     else:
         return None
     submission = FeedSubmission(
@@ -114,9 +110,13 @@ def _plan_chunk(
         ),
         [{"b_id": job.job_id, "b_message": index} for index, job in enumerate(jobs, start=1)],
     )
-    for job in jobs:  # keep the session's identity map in step with the bulk update
-        session.expire(by_id[job.job_id])
     return submission.id
+
+
+def _reject(session: Session, job: FeedJob, reason: str) -> None:
+    row = session.get(PublishJob, job.job_id)
+    assert row is not None
+    queue.dead_letter(session, row, cause="client_error", reason=reason)
 
 
 def _bad_messages(seller_id: str, jobs: Sequence[FeedJob]) -> set[int]:

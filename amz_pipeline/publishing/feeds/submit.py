@@ -55,6 +55,8 @@ class FeedConfig:
     # After DONE: verify every accepted SKU of a feed up to this many, else a deterministic sample of this size.
     verify_all_below: int = 50
     verify_sample: int = 20
+    # How long Amazon typically takes to process a feed (used to size the per-SKU share beside feeds).
+    processing_estimate_seconds: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
