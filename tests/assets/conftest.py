@@ -28,3 +28,25 @@ def instance() -> Iterator[dg.DagsterInstance]:
     """A throw-away SQLite instance (unlike an ephemeral one it has an instance ref, which schedules need)."""
     with dg.instance_for_test() as inst:
         yield inst
+
+
+@pytest.fixture
+def pipeline(sandbox_server, data_dir):
+    """The code location's assets, checks and jobs bound to this test's data directory and live sandbox."""
+    from assets.definitions import defs
+    from resources.database import DatabaseResource
+    from resources.parquet_io import ParquetIOManager
+    from resources.secrets import SecretStoreResource
+    from resources.settings import SettingsResource
+    from resources.spapi import SPAPIClientResource
+
+    resources = {
+        "settings": SettingsResource(data_dir=str(data_dir), feed_poll_max_seconds=0.5, feed_wait_seconds=60,
+                                     reject_rate_threshold=0.95),
+        "database": DatabaseResource(),
+        "secrets": SecretStoreResource(),
+        "spapi": SPAPIClientResource(sandbox_url=sandbox_server.base_url),
+        "parquet_io": ParquetIOManager(base_dir=str(data_dir / "dagster" / "storage")),
+    }
+    return dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+                          sensors=defs.sensors, resources=resources)

@@ -1,0 +1,101 @@
+"""The main job end to end against the live sandbox: drop → sensor → run; metadata counts equal what the sandbox's
+admin API reports; the client's log lines carry trace id = run id; no secret reaches the event log."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pytest
+from dagster._core.storage.tags import RUN_KEY_TAG
+
+from assets.sensors import inbox_sensor
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+
+
+def _run_drop(pipeline, instance, data_dir: Path, sample: str, country: str):
+    target = data_dir / "inbox" / "A1DEMOSELLER01" / country / sample
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SAMPLES / sample, target)
+    resources = {"settings": pipeline.resources["settings"]}
+    tick = inbox_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    for request in tick.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    [request] = tick.run_requests
+    job = pipeline.resolve_job_def(request.job_name)
+    return job.execute_in_process(run_config=request.run_config, instance=instance,
+                                  partition_key=request.partition_key,
+                                  tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False)
+
+
+def _metadata(result, node: str) -> dict:
+    [materialization] = result.asset_materializations_for_node(node)
+    return {k: v.value for k, v in materialization.metadata.items()}
+
+
+def _admin(sandbox_server, path: str) -> dict:
+    return httpx.get(f"{sandbox_server.base_url}/_sandbox/{path}", timeout=10).json()
+
+
+@pytest.mark.slow
+def test_small_file_goes_through_the_listings_api_and_counts_match_the_sandbox(
+        pipeline, instance, data_dir, sandbox_server, demo_seller):
+    result = _run_drop(pipeline, instance, data_dir, "catalog_small.ndjson", "US")
+    assert result.success, [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+
+    queued = _metadata(result, "publish_queue")
+    published = _metadata(result, "sku_publish")
+    status = _metadata(result, "listing_status")
+    assert queued["channel"] == "listings"
+
+    seller = demo_seller["seller_id"]
+    listings = [row for row in _admin(sandbox_server, f"sellers/{seller}/listings")["listings"]
+                if row["marketplace_id"] == "ATVPDKIKX0DER"]
+    history = _admin(sandbox_server, f"sellers/{seller}/history")["history"]
+    calls = {r["operation"]: r["count"] for r in _admin(sandbox_server, "requests")["requests"]
+             if r["seller_id"] == seller}
+    upserts = calls.get("putListingsItem", 0) + calls.get("patchListingsItem", 0)
+    writes = upserts + calls.get("deleteListingsItem", 0)
+
+    # Every queued change was sent exactly once (no faults configured, so no retries) and came back accepted or
+    # invalid; every accepted upsert is one applied change in the sandbox's history and one listing without errors
+    # (the sample's `operation: delete` row deletes a SKU the sandbox never had: accepted, nothing applied).
+    accepted_in_sandbox = [row for row in listings if not any(i["severity"] == "ERROR" for i in row["issues"])]
+    assert published["accepted"] + published["invalid"] == queued["jobs"] == writes
+    assert len(history) == len(accepted_in_sandbox) == upserts - published["invalid"]
+    assert published["accepted"] == len(history) + calls.get("deleteListingsItem", 0)
+    assert status["skus"] == queued["jobs"]
+    issues_csv = Path(status["issues_csv"])
+    assert issues_csv.is_file() and Path(status["issues_parquet"]).is_file()
+
+
+@pytest.mark.slow
+def test_run_logs_carry_the_run_id_and_no_secret(pipeline, instance, data_dir, demo_seller):
+    result = _run_drop(pipeline, instance, data_dir, "catalog_small.ndjson", "US")
+    assert result.success
+    lines = [record.user_message for record in instance.all_logs(result.run_id)]
+    calls = [json.loads(line) for line in lines if line.startswith("{") and '"spapi.call"' in line]
+    assert calls, "the client's JSON log lines are in the run's event log"
+    assert {call["trace_id"] for call in calls} == {result.run_id}
+    everything = "\n".join(str(record) for record in instance.all_logs(result.run_id))
+    for secret in (demo_seller["client_secret"], demo_seller["refresh_token"]):
+        assert secret not in everything
+
+
+@pytest.mark.slow
+def test_blocking_reject_rate_check_stops_publishing(pipeline, instance, data_dir, sandbox_server, demo_seller):
+    from resources.settings import SettingsResource
+
+    strict = SettingsResource(data_dir=str(data_dir), reject_rate_threshold=0.5)
+    gated = dg.Definitions(assets=pipeline.assets, asset_checks=pipeline.asset_checks, jobs=pipeline.jobs,
+                           resources={**pipeline.resources, "settings": strict})
+    result = _run_drop(gated, instance, data_dir, "catalog_small.ndjson", "US")  # 9 of 12 rows are not for US
+    assert not result.success
+    ran = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert "validated_catalog" in ran and "publish_queue" not in ran
+    assert _admin(sandbox_server, f"sellers/{demo_seller['seller_id']}/listings")["listings"] == []
