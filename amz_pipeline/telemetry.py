@@ -211,3 +211,19 @@ class Metrics:
                 "latency_ms": {q: _percentile(all_latencies, p) for q, p in (("p50", .5), ("p95", .95), ("p99", .99))},
                 "operations": per_op,
             }
+
+
+def configure_logging(level: str | int = "INFO", stream: Any = None) -> logging.Handler:
+    """Send `amz_pipeline` logs to `stream` (stderr) as redacted JSON lines; idempotent. Returns the handler."""
+    logger = logging.getLogger("amz_pipeline")
+    for handler in logger.handlers:
+        if isinstance(handler.formatter, JsonFormatter):
+            handler.setLevel(level)
+            return handler
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    return handler

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from typing import Any
 
@@ -233,3 +234,29 @@ def test_revoked_refresh_token_means_reauthorize(sandbox_server, demo_seller):
     assert "re-authorize" in str(err.value) and not err.value.retryable
     assert "revoked-or-wrong-refresh-token" not in str(err.value)
     assert client.metrics.snapshot()["retries"] == 0
+
+
+def test_json_log_line_per_call_carries_the_callers_trace_id(sandbox_server, demo_seller):
+    import io
+
+    from amz_pipeline import telemetry
+
+    stream = io.StringIO()
+    handler = telemetry.configure_logging("INFO", stream)
+    try:
+        with live_sync_client(sandbox_server, demo_seller) as client, telemetry.trace("dagster-run-42"):
+            client.put_listings_item("LOG-1", "US", {"productType": "LUGGAGE", "attributes": luggage_attributes()})
+            with pytest.raises(NotFoundError):
+                client.get_listings_item("LOG-404", "US")
+    finally:
+        logging.getLogger("amz_pipeline").removeHandler(handler)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    calls = [line for line in lines if line.get("event") == "spapi.call"]
+    assert [c["operation"] for c in calls] == ["putListingsItem", "getListingsItem"]
+    put, get = calls
+    assert put["trace_id"] == get["trace_id"] == "dagster-run-42"
+    assert put["seller_id"] == demo_seller["seller_id"] and put["marketplace_id"] == "ATVPDKIKX0DER"
+    assert put["status"] == 200 and put["attempt"] == 1 and put["request_id"] and put["rate_limit"] > 0
+    assert put["latency_ms"] > 0 and get["status"] == 404 and get["error_code"] == "NotFound"
+    assert demo_seller["client_secret"] not in stream.getvalue()
+    assert demo_seller["refresh_token"] not in stream.getvalue()
