@@ -275,7 +275,8 @@ def listing_status(context: dg.AssetExecutionContext, processing_reports: pl.Dat
     by_status = dict(frame.group_by("status").len().iter_rows()) if frame.height else {}
     return dg.Output(frame, metadata={
         **meta.numeric({"skus": frame.height, **{f"status/{k}": v for k, v in sorted(by_status.items())},
-                        "accepted_not_live": by_status.get("accepted", 0) + by_status.get("suppressed", 0),
+                        # accepted and verified not live; `status/accepted` counts the ones not verified (yet)
+                        "accepted_not_live": by_status.get("suppressed", 0),
                         "issues": issues.height}),
         "top_amazon_issues": meta.top_errors_table(amazon_issues),
         "issues_parquet": dg.MetadataValue.path(str(parquet)),

@@ -118,12 +118,23 @@ def _output(result, node: str, output: str = "result"):
 
 
 def _listing_rows(database, seller_id: str, marketplace_id: str, skus: list[str]) -> dict[str, tuple[str, list]]:
+    """Per SKU: the listing's status and its ERROR issues (or, for a failed call, the job's last error)."""
+    from sqlalchemy import select
+
     from amz_pipeline.storage import repositories
+    from amz_pipeline.storage.models import PublishJob
 
     with database.session() as session:
         found = repositories.listings_by_keys(session, seller_id, [(marketplace_id, s) for s in skus])
-        return {sku: (row.status, [f"{i.code}: {i.message}" for i in row.issues if i.severity == "ERROR"])
+        rows = {sku: (row.status, [f"{i.code}: {i.message}" for i in row.issues if i.severity == "ERROR"])
                 for (_, sku), row in found.items()}
+        for sku, (status, issues) in list(rows.items()):
+            if status == "error" and not issues:
+                error = session.scalar(select(PublishJob.last_error).where(
+                    PublishJob.seller_id == seller_id, PublishJob.marketplace_id == marketplace_id,
+                    PublishJob.sku == sku).order_by(PublishJob.id.desc()).limit(1))
+                rows[sku] = (status, [error] if error else [])
+        return rows
 
 
 def render(results: list, instance, resources: dict, seller_id: str, max_skus: int = 12) -> str:
