@@ -5,7 +5,6 @@ Shared by the Listings Items API and the JSON_LISTINGS_FEED processor so both ch
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -78,14 +77,21 @@ def _deep_merge(base: Any, update: Any) -> Any:
         for key, value in update.items():
             out[key] = _deep_merge(base.get(key), value)
         return out
-    return copy.deepcopy(update)
+    return update
 
 
 def apply_patches(product_type: str, attributes: dict[str, Any], patches: list[dict[str, Any]]
-                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """New attributes after JSON-Patch-like ops on top-level attributes, plus issues for unusable patches."""
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """New attributes after JSON-Patch-like ops on top-level attributes, issues for unusable patches, and the names
+    of the attributes the patches touched.
+
+    Values are shared, not copied, between the request and the stored listing: stored attribute values are never
+    changed in place (every operation builds new lists and dicts), so sharing is safe and saves a deep copy per
+    request.
+    """
     result = dict(attributes)
     problems: list[dict[str, Any]] = []
+    touched: list[str] = []
     for patch in patches:
         op, path, value = patch.get("op"), patch.get("path", ""), patch.get("value")
         parts = path.split("/")
@@ -93,24 +99,25 @@ def apply_patches(product_type: str, attributes: dict[str, Any], patches: list[d
             problems.append(issue("4000004", "patch_path_invalid", [], "INVALID_ATTRIBUTE", path=path))
             continue
         name = parts[2]
+        touched.append(name)
         if op in ("add", "replace"):
             if value is None:
                 problems.append(issue("4000005", "patch_no_value", [name], "INVALID_ATTRIBUTE", op=op, name=name))
                 continue
-            result[name] = copy.deepcopy(value)
+            result[name] = value
         elif op == "merge":
             if value is None:
                 problems.append(issue("4000005", "patch_no_value", [name], "INVALID_ATTRIBUTE", op=op, name=name))
                 continue
             selectors = selectors_of(product_type, name)
-            merged = [copy.deepcopy(i) for i in result.get(name, [])] if isinstance(result.get(name), list) else []
+            merged = list(result[name]) if isinstance(result.get(name), list) else []
             for item in value:
                 for index, existing in enumerate(merged):
                     if isinstance(existing, dict) and _matches(existing, item, selectors):
                         merged[index] = _deep_merge(existing, item)
                         break
                 else:
-                    merged.append(copy.deepcopy(item))
+                    merged.append(item)
             result[name] = merged
         elif op == "delete":
             if not value:
@@ -123,7 +130,7 @@ def apply_patches(product_type: str, attributes: dict[str, Any], patches: list[d
                 result[name] = kept
             else:
                 result.pop(name, None)
-    return result, problems
+    return result, problems, touched
 
 
 def _amount(value: Any, currency: str | None) -> str | None:

@@ -23,6 +23,7 @@ import base64
 import copy
 import hashlib
 import json
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -206,26 +207,47 @@ class AttributeValidator:
         compiled["required"] = list(required)
         compiled.pop("$schema", None)
         self.properties: dict[str, Any] = compiled.get("properties", {})
-        self._locks = _compile_locks({"properties": self.properties}, compiled.get("$defs", {}))
+        self._defs: dict[str, Any] = compiled.get("$defs", {})
+        self._locks = _compile_locks({"properties": self.properties}, self._defs) or LockNode(False)
         # Amazon's keywords run in Python over the attributes present; the rest of the schema runs compiled.
         self._checks = CheckNode()
-        _compile_checks(compiled, compiled.get("$defs", {}), self._checks)
+        _compile_checks(compiled, self._defs, self._checks)
         self._validator = jsonschema_rs.Draft201909Validator(compiled, validate_formats=True)
+        # For incremental checks: the schema without its property subschemas (required, conditional requirements,
+        # unknown attributes), and one validator per attribute, compiled on first use.
+        self._root = jsonschema_rs.Draft201909Validator(
+            {**compiled, "properties": dict.fromkeys(self.properties, True)}, validate_formats=True)
+        self._per_attribute: dict[str, Any] = {}
+
+    def _attribute_valid(self, name: str, value: Any) -> bool:
+        validator = self._per_attribute.get(name)
+        if validator is None:
+            validator = self._per_attribute[name] = jsonschema_rs.Draft201909Validator(
+                {"$defs": self._defs, **self.properties[name]}, validate_formats=True)
+        return validator.is_valid(value)
 
     def validate(self, attributes: dict[str, Any], previous: dict[str, Any] | None = None,
-                 report_style: bool = False) -> list[Issue]:
+                 report_style: bool = False, changed: Iterable[str] | None = None) -> list[Issue]:
         """Issues for `attributes` (empty when valid). `previous` is the stored listing's attributes, if any.
 
         `report_style` writes attribute names the way the feed processing report does (`'[name]'`).
+        `changed`: the names of the attributes that may differ from `previous`, when `previous` passed this very
+        validator; the others are then known valid on their own, and only the changed ones and the rules across
+        attributes (required, conditional requirements) are checked. The issues are the same either way: any
+        failure is reported from a full validation.
         """
+        if changed is not None and previous is not None and not self._checks.keywords:
+            names = [name for name in dict.fromkeys(changed) if name in attributes]
+            if self._valid_changes(attributes, previous, names):
+                return []
         issues: list[Issue] = []
         unknown = [name for name in attributes if name not in self.properties]
         if unknown:
             issues.append(issue("90000900", "attributes_invalid", unknown, "INVALID_ATTRIBUTE"))
-        if previous and self._locks is not None:
-            changed: list[list[str]] = []
-            self._locks.changes(previous, attributes, [], changed)
-            for where in dict.fromkeys(tuple(w) for w in changed):
+        if previous:
+            moved: list[list[str]] = []
+            self._locks.changes(previous, attributes, [], moved)
+            for where in dict.fromkeys(tuple(w) for w in moved):
                 issues.append(issue("99101", "not_editable", [where[0]], "INVALID_ATTRIBUTE", name=".".join(where)))
         found_amazon: list[tuple[list[Any], str, dict[str, Any]]] = []
         self._checks.run(attributes, [], found_amazon)
@@ -242,6 +264,27 @@ class AttributeValidator:
                     seen.add(key)
                     issues.append(found)
         return issues
+
+    def _valid_changes(self, attributes: dict[str, Any], previous: dict[str, Any], names: list[str]) -> bool:
+        """True when the changed attributes and the rules across attributes all pass (no issue to report)."""
+        for name in names:
+            if name not in self.properties:
+                return False
+            lock = self._locks.properties.get(name)
+            if lock is not None and name in previous:
+                moved: list[list[str]] = []
+                lock.changes(previous[name], attributes[name], [name], moved)
+                if moved:
+                    return False
+            check = self._checks.properties.get(name)
+            if check is not None:
+                found: list[tuple[list[Any], str, dict[str, Any]]] = []
+                check.run(attributes[name], [name], found)
+                if found:
+                    return False
+            if not self._attribute_valid(name, attributes[name]):
+                return False
+        return self._root.is_valid(attributes)
 
     def _to_issue(self, error: Any, report_style: bool) -> Issue | None:
         kind = error.kind

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -231,8 +232,8 @@ def parse_body(request: Request, spec: OperationSpec, raw: bytes) -> Any:
     if not raw:
         raise ApiError(400, "Invalid input", "The request body is required.")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise ApiError(400, "Invalid input", f"The request body is not valid JSON: {exc}.") from None
     validate_body(spec, body)
     return body

@@ -72,9 +72,12 @@ class Listing:
     issues: list[dict[str, Any]] = field(default_factory=list)
     suppressed: bool = False
     suppress_at: float | None = None  # fault: accepted now, suppressed at this time
+    # The validator (product type + requirements) these attributes passed in this process; lets the next change be
+    # checked incrementally. Not persisted.
+    checked_by: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "checked_by"}
 
 
 @dataclass

@@ -27,6 +27,9 @@ def suppression_issue() -> Issue:
 
 
 
+_ABSENT = object()
+
+
 @dataclass
 class Outcome:
     status: str  # ACCEPTED, INVALID or VALID (preview)
@@ -80,16 +83,21 @@ def submit(sandbox: Sandbox, *, seller_id: str, sku: str, marketplace_ids: list[
         current = existing.get(marketplace_id)
         before = current.attributes if current else {}
         reqs = requirements or (current.requirements if current and operation != "PUT" else "LISTING")
+        changed: list[str] | None
         if operation in ("PUT", "UPDATE"):
             after = dict(attributes or {})
+            changed = [n for n in {**before, **after} if after.get(n, _ABSENT) != before.get(n, _ABSENT)]
         elif operation == "PARTIAL_UPDATE":
             after = {**before, **(attributes or {})}
+            changed = list(attributes or {})
         else:
-            after, patch_issues = apply_patches(product_type, before, patches or [])
+            after, patch_issues, changed = apply_patches(product_type, before, patches or [])
             problems.extend(patch_issues)
         validator = CATALOG.validator(product_type, reqs)
         assert validator is not None
-        for found in validator.validate(after, before or None, report_style):
+        if current is None or current.checked_by is not validator:
+            changed = None  # the stored attributes did not pass this validator: check everything
+        for found in validator.validate(after, before or None, report_style, changed):
             if found not in problems:
                 problems.append(found)
         planned.append((marketplace_id, after, reqs))
@@ -116,6 +124,7 @@ def submit(sandbox: Sandbox, *, seller_id: str, sku: str, marketplace_ids: list[
             current.asin = current.asin or listing_asin
             current.suppressed, current.suppress_at = False, None
         current.issues = [p for p in problems if p["severity"] != "ERROR"]
+        current.checked_by = CATALOG.validator(product_type, reqs)
         delay = sandbox.faults.suppression_delay() if sandbox.config.faults else None
         if delay is not None:
             current.suppress_at = now + delay
