@@ -24,14 +24,27 @@ from .runtime import Sandbox
 ITEM = "/listings/2021-08-01/items/{sellerId}/{sku:path}"
 
 
+def _by_method(path: str, endpoints: dict[str, Any]) -> Route:
+    """One route for several methods of one path: Starlette tries routes in order, and a route whose path matches
+    but whose method does not costs a full match; the hot Listings item path is matched once instead of four times.
+    (HEAD is answered like GET, as Starlette does.)"""
+
+    async def endpoint(request: Request) -> Response:
+        handler = endpoints.get(request.method) or endpoints["GET"]
+        return await handler(request)
+
+    endpoint.__name__ = "_".join(getattr(e, "__name__", "endpoint") for e in endpoints.values())
+    return Route(path, endpoint, methods=list(endpoints))
+
+
 def _routes() -> list[Route]:
     op = listings.route
     return [
+        _by_method(ITEM, {"PATCH": op("patchListingsItem", listings.patch_item),
+                          "GET": op("getListingsItem", listings.get_item),
+                          "PUT": op("putListingsItem", listings.put_item),
+                          "DELETE": op("deleteListingsItem", listings.delete_item)}),
         Route("/auth/o2/token", token_endpoint, methods=["POST"]),
-        Route(ITEM, op("getListingsItem", listings.get_item), methods=["GET"]),
-        Route(ITEM, op("putListingsItem", listings.put_item), methods=["PUT"]),
-        Route(ITEM, op("patchListingsItem", listings.patch_item), methods=["PATCH"]),
-        Route(ITEM, op("deleteListingsItem", listings.delete_item), methods=["DELETE"]),
         Route("/listings/2021-08-01/items/{sellerId}", op("searchListingsItems", listings.search_items),
               methods=["GET"]),
         Route("/listings/2021-08-01/restrictions", op("getListingsRestrictions", listings.get_restrictions),
@@ -39,29 +52,27 @@ def _routes() -> list[Route]:
         Route("/feeds/2021-06-30/documents", op("createFeedDocument", feeds.create_document), methods=["POST"]),
         Route("/feeds/2021-06-30/documents/{feedDocumentId}", op("getFeedDocument", feeds.get_document),
               methods=["GET"]),
-        Route("/feeds/2021-06-30/feeds", op("createFeed", feeds.create_feed), methods=["POST"]),
-        Route("/feeds/2021-06-30/feeds", op("getFeeds", feeds.get_feeds), methods=["GET"]),
-        Route("/feeds/2021-06-30/feeds/{feedId}", op("getFeed", feeds.get_feed), methods=["GET"]),
-        Route("/feeds/2021-06-30/feeds/{feedId}", op("cancelFeed", feeds.cancel_feed), methods=["DELETE"]),
+        _by_method("/feeds/2021-06-30/feeds", {"GET": op("getFeeds", feeds.get_feeds),
+                                               "POST": op("createFeed", feeds.create_feed)}),
+        _by_method("/feeds/2021-06-30/feeds/{feedId}", {"GET": op("getFeed", feeds.get_feed),
+                                                        "DELETE": op("cancelFeed", feeds.cancel_feed)}),
         Route("/definitions/2020-09-01/productTypes", op("searchDefinitionsProductTypes", definitions.search),
               methods=["GET"]),
         Route("/definitions/2020-09-01/productTypes/{productType}",
               op("getDefinitionsProductType", definitions.get_definition), methods=["GET"]),
         # URLs the sandbox hands out (presigned-URL style, no SP-API auth)
-        Route("/_sandbox/documents/{document_id}", feeds.upload_document, methods=["PUT"]),
-        Route("/_sandbox/documents/{document_id}", feeds.download_document, methods=["GET"]),
+        _by_method("/_sandbox/documents/{document_id}", {"GET": feeds.download_document,
+                                                         "PUT": feeds.upload_document}),
         Route(definitions.META_SCHEMA_PATH, definitions.serve_meta_schema, methods=["GET"]),
         Route("/_sandbox/definitions/{productType}.json", definitions.serve_schema, methods=["GET"]),
         Route("/_sandbox/approval", definitions.approval_page, methods=["GET"]),
         # admin API
         Route("/_sandbox/health", admin.health, methods=["GET"]),
-        Route("/_sandbox/sellers", admin.register_seller, methods=["POST"]),
-        Route("/_sandbox/sellers", admin.list_sellers, methods=["GET"]),
+        _by_method("/_sandbox/sellers", {"GET": admin.list_sellers, "POST": admin.register_seller}),
         Route("/_sandbox/sellers/{seller_id}/listings", admin.seller_listings, methods=["GET"]),
         Route("/_sandbox/sellers/{seller_id}/history", admin.seller_history, methods=["GET"]),
         Route("/_sandbox/requests", admin.request_log, methods=["GET"]),
-        Route("/_sandbox/config", admin.get_config, methods=["GET"]),
-        Route("/_sandbox/config", admin.set_config, methods=["POST"]),
+        _by_method("/_sandbox/config", {"GET": admin.get_config, "POST": admin.set_config}),
         Route("/_sandbox/reset", admin.reset, methods=["POST"]),
         Route("/_sandbox/notifications", admin.notifications, methods=["GET"]),
     ]
