@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=2000)
     parser.add_argument("--speed", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32, help="in-flight patches per seller")
+    parser.add_argument("--sellers", default="1,4", help="seller counts to run, comma-separated")
+    parser.add_argument("--modes", default="on,off", help="limiter modes to run: on, off or both")
     parser.add_argument("--record", action="store_true", help="append the results to benchmarks/RESULTS.md")
     args = parser.parse_args()
 
@@ -168,8 +170,8 @@ def main() -> None:
         else:
             raise SystemExit("the sandbox did not start")
         results = []
-        for sellers in (1, 4):
-            for limiter_on in (True, False):
+        for sellers in (int(n) for n in args.sellers.split(",")):
+            for limiter_on in (mode == "on" for mode in args.modes.split(",")):
                 label = f"s{sellers}{'on' if limiter_on else 'off'}"
                 result = asyncio.run(_scenario(base, _sellers(sellers), args.skus, args.concurrency, limiter_on,
                                                allowed, label))
