@@ -21,6 +21,9 @@ from .state import Document, Feed, parse_iso
 
 DOCUMENT_LIMITS = schemas.load_json("spapi/limits.json")["documents"]
 FEED_RETENTION_SECONDS = 90 * 24 * 3600
+# getFeeds' declared filters: the model says a nextToken sent with any of them fails the request.
+GET_FEEDS_FILTERS = frozenset({"feedTypes", "marketplaceIds", "pageSize", "processingStatuses", "createdSince",
+                               "createdUntil"})
 
 
 def _signature(sandbox: Sandbox, document_id: str, expires: int, purpose: str) -> str:
@@ -181,6 +184,10 @@ def _encode_token(data: dict[str, Any]) -> str:
 async def get_feeds(call: Call) -> Response:
     q = dict(call.query)
     if "nextToken" in q:
+        others = sorted(name for name in q if name in GET_FEEDS_FILTERS)
+        if others:
+            raise ApiError(400, "Invalid input", "nextToken must be the only parameter; it was sent with "
+                           f"{', '.join(others)}.")
         try:
             saved = json.loads(base64.urlsafe_b64decode(q["nextToken"]))
             filters, offset = saved["f"], int(saved["o"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
 import secrets
 import time
@@ -66,6 +67,7 @@ class Sandbox:
         self.aws_credentials = dict(DEFAULT_AWS_CREDENTIALS)
         self.regions: dict[str, Any] = schemas.load_json("marketplaces.json")["regions"]
         self.store: Any = None  # persistence.StateStore when state_path is set
+        gc.unfreeze()  # a previous sandbox's feeds may have frozen objects (see feed_processing.collector_paused)
         self._register_start_sellers()
 
     # ---------------------------------------------------------------- sellers and configuration
@@ -102,6 +104,7 @@ class Sandbox:
             task.cancel()
         self.tasks.clear()
         self.state.clear_runtime()
+        gc.unfreeze()  # what feeds froze (see feed_processing.collector_paused) may be garbage now
         self.config = dataclasses.replace(self.start_config)
         self.plans.configure(self.config.speed, self.config.enforce_usage_plans)
         self.faults = Faults(self.config.faults, self.config.seed, self.config.speed)
