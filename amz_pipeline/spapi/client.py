@@ -193,6 +193,9 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
         code = getattr(error, "code", None) or (type(error).__name__ if error is not None else None)
         self.metrics.record_response(scope.operation, status, latency_ms, code)
         self.metrics.record_limiter_wait(waited)
+        level = logging.INFO if error is None else logging.WARNING
+        if not log.isEnabledFor(level):
+            return
         fields = {
             "event": "spapi.call",
             "trace_id": telemetry.current_trace_id(),
@@ -208,7 +211,6 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
             "request_id": response.headers.get("x-amzn-requestid") if response is not None else None,
             "error_code": code,
         }
-        level = logging.INFO if error is None else logging.WARNING
         log.log(level, "%s %s", scope.operation, status if status is not None else code, extra=fields)
 
     async def _call(
