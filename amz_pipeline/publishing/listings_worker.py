@@ -146,7 +146,8 @@ class ListingsWorker:
                 wait = self._seconds_until_next(run_id)
                 if wait is None or not drain:
                     return self.stats
-                await asyncio.sleep(min(max(wait, 0.05), 5.0))
+                # Due but not claimable means an older change of the SKU is still in flight (e.g. in a feed).
+                await asyncio.sleep(min(wait if wait > 0 else 0.5, 5.0))
         finally:
             renewer.cancel()
             if running:

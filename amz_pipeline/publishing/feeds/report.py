@@ -54,12 +54,16 @@ def _as_listing_issue(issue: dict[str, Any]) -> dict[str, Any]:
 def outcomes(report: dict[str, Any], message_map: dict[str, Any]) -> tuple[list[JobOutcome], list[dict[str, Any]]]:
     """One JobOutcome per message of the submission, and the feed-level issues."""
     by_message: dict[int, list[dict[str, Any]]] = {}
+    failed: set[int] = set()
     feed_level: list[dict[str, Any]] = []
     for issue in report.get("issues", []):
         if issue.get("messageId") is None:
             feed_level.append(issue)
-        else:
-            by_message.setdefault(int(issue["messageId"]), []).append(_as_listing_issue(issue))
+            continue
+        message_id = int(issue["messageId"])
+        by_message.setdefault(message_id, []).append(_as_listing_issue(issue))
+        if issue["severity"] == "ERROR":
+            failed.add(message_id)
     asins: dict[str, str] = {}
     for item in report.get("items", []) or []:
         for summary in item.get("summaries", []) or []:
@@ -67,7 +71,7 @@ def outcomes(report: dict[str, Any], message_map: dict[str, Any]) -> tuple[list[
                 asins[item["sku"]] = summary["asin"]
     result = []
     for message_id, (job_id, sku) in message_map.items():
-        issues = by_message.get(int(message_id), [])
-        accepted = not any(i["severity"] == "ERROR" for i in issues)
-        result.append(JobOutcome(job_id=int(job_id), accepted=accepted, issues=issues, asin=asins.get(sku)))
+        number = int(message_id)
+        result.append(JobOutcome(job_id=int(job_id), accepted=number not in failed, issues=by_message.get(number, []),
+                                 asin=asins.get(sku)))
     return result, feed_level

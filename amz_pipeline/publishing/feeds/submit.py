@@ -382,17 +382,13 @@ def apply_report(engine: Engine, submission_id: int, parsed: dict[str, Any]) -> 
     with session_factory(engine).begin() as session:
         message_map = session.scalar(select(FeedSubmission.message_map).where(FeedSubmission.id == submission_id))
         results, feed_level = report.outcomes(parsed, message_map)
-        half = len(results) // 2
-        owner = feed_owner(submission_id)
-        first = outcomes.apply(session, results[:half], owner=owner, issue_source="feed")
-        session.flush()
+        applied = outcomes.apply(session, results, owner=feed_owner(submission_id), issue_source="feed")
+        # A crash here (or anywhere before the commit) rolls the whole report back; resume applies it again.
         crash_point("during_report")
-        second = outcomes.apply(session, results[half:], owner=owner, issue_source="feed")
         session.execute(update(FeedSubmission).where(FeedSubmission.id == submission_id).values(
             status="done", report_summary=dict(parsed["summary"], feed_issues=feed_level[:20]),
             error=None, next_poll_at=None, updated_at=utcnow()))
-    return outcomes.AppliedCounts(first.accepted + second.accepted, first.invalid + second.invalid,
-                                  first.lost + second.lost)
+    return applied
 
 
 def ingest_report(engine: Engine, submission_id: int, raw: bytes) -> outcomes.AppliedCounts:
