@@ -1,57 +1,102 @@
-"""Rows/s of the template path (build_payloads: canonical JSON + SHA-256 in Polars) and µs per free-form payload
-of the per-payload product-type validator. Usage: python benchmarks/product_type_validation.py [ROWS]"""
+"""Template mapping and product-type validation against the floor, side by side in one run.
+
+On a synthetic catalog (benchmarks/gen_catalog.py: the valid US sample rows varied per row, 20% of rows with free-form
+`attributes_json`, 1% bad prices), measures in one process, wall clock and CPU time (all threads):
+
+- the floor: plain `polars.read_csv` + `write_ndjson` of the same file;
+- `validate_attributes` on template-only rows (column-wise path) and on the mixed rows (free-form rows judged by the
+  per-payload validator once per distinct payload);
+- `build_payloads` (canonical attribute JSON + three SHA-256 hashes) on the same two frames;
+- the per-payload validator alone, µs per distinct free-form payload.
+
+Reading and normalising (the catalog readers) are timed but belong to ingestion. The machine is shared: compare the
+ratios within one run, and read the load average printed with them.
+
+    python benchmarks/product_type_validation.py [--rows 100000] [--workdir /tmp/amz-ptv]
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import platform
-import random
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-import polars as pl
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from amz_pipeline.catalog.mapping import build_payloads
-from amz_pipeline.validation.product_types import default_registry
+import polars as pl  # noqa: E402
+from gen_catalog import generate  # noqa: E402
+
+from amz_pipeline.catalog.mapping import build_payloads  # noqa: E402
+from amz_pipeline.catalog.normalize import helper_columns, normalize  # noqa: E402
+from amz_pipeline.catalog.readers import read_catalog  # noqa: E402
+from amz_pipeline.validation.product_types import default_registry, validate_attributes  # noqa: E402
 
 US = "ATVPDKIKX0DER"
-TYPES = ["PRODUCT", "SHIRT", "SHOES", "LUGGAGE", "HOME", "TOY"]
 
 
-def catalog(rows: int) -> pl.DataFrame:
-    rng = random.Random(1)
-    return pl.DataFrame({
-        "row": list(range(rows)), "sku": [f"SKU-{i}" for i in range(rows)],
-        "product_type": [TYPES[i % 6] for i in range(rows)],
-        "item_name": [f"Item number {i} with a realistic title length" for i in range(rows)],
-        "brand": ["Acme"] * rows, "bullet_point_1": [f"feature {i}" for i in range(rows)],
-        "product_description": [f"Description of item {i}." for i in range(rows)],
-        "price": [f"{rng.uniform(1, 500):.2f}" for _ in range(rows)], "quantity": [str(i % 50) for i in range(rows)],
-        "color": ["red"] * rows, "size": ["M"] * rows, "department": ["mens"] * rows,
-        "country_of_origin": ["CN"] * rows, "external_product_id": ["4006381333931"] * rows,
-        "external_product_id_type": ["ean"] * rows,
-    })
+def timed(label: str, action: Callable[[], Any], results: list[tuple[str, float, float]]) -> Any:
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = action()
+    results.append((label, time.perf_counter() - wall, time.process_time() - cpu))
+    print(f"{label}: {results[-1][1]:.2f} s wall, {results[-1][2]:.2f} s CPU", flush=True)
+    return value
 
 
-def main(rows: int) -> None:
-    frame = catalog(rows)
-    start = time.perf_counter()
-    out = build_payloads(frame, US)
-    template_seconds = time.perf_counter() - start
-    payloads = [(r[0], r[1], json.loads(r[2])) for r in out.select("product_type", "requirements", "attributes")
-                .head(20_000).iter_rows()]
+def per_payload_us(frame: pl.DataFrame, limit: int = 5_000) -> float:
+    """µs per distinct free-form payload for the per-payload validator alone (payload parsed from JSON included)."""
+    built = build_payloads(frame.filter(pl.col("attributes_json").is_not_null()).head(limit), US, hashes=False)
+    payloads = built.select("product_type", "requirements", "attributes").unique().rows()
     registry = default_registry()
-    for product_type in TYPES:
-        registry.get(product_type)
-    start = time.perf_counter()
+    validators = {(t, r): registry.get(t, r) for t, r, _ in payloads}
+    start = time.process_time()
     for product_type, requirements, attributes in payloads:
-        registry.get(product_type, requirements).validate(attributes)
-    per_payload = (time.perf_counter() - start) / len(payloads)
-    print(f"machine: {platform.machine()} {platform.python_version()}, polars {pl.__version__}")
-    print(f"template path (build_payloads incl. hashes): {rows:,} rows in {template_seconds:.2f} s = "
-          f"{rows / template_seconds:,.0f} rows/s")
-    print(f"per-payload validator: {per_payload * 1e6:.1f} µs/payload = {1 / per_payload:,.0f} payloads/s")
+        validators[(product_type, requirements)].validate(json.loads(attributes))
+    return (time.process_time() - start) / len(payloads) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/amz-ptv"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    file = args.workdir / f"catalog_{args.rows}.csv"
+    generate(args.rows).write_csv(file)
+    load_before = os.getloadavg()
+    results: list[tuple[str, float, float]] = []
+    timed("floor: polars read_csv + write_ndjson", lambda: pl.read_csv(file).write_ndjson(args.workdir / "floor.ndjson"),
+          results)
+    frame = timed("(ingestion) read + normalise", lambda: normalize(read_catalog(file), None), results)
+    mixed = frame.drop(helper_columns(frame))
+    template_only = mixed.with_columns(pl.lit(None, pl.String).alias("attributes_json"))
+    free_form = mixed["attributes_json"].is_not_null().sum()
+    timed("validate_attributes, template rows only", lambda: validate_attributes(template_only, US), results)
+    timed(f"validate_attributes, mixed ({free_form:,} free-form rows)", lambda: validate_attributes(mixed, US), results)
+    timed("build_payloads, template rows only", lambda: build_payloads(template_only, US), results)
+    timed("build_payloads, mixed", lambda: build_payloads(mixed, US), results)
+    micro = per_payload_us(mixed)
+    load_after = os.getloadavg()
+    floor_wall, floor_cpu = results[0][1], results[0][2]
+    print()
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, polars {pl.__version__}; {args.rows:,} rows, file {file.stat().st_size / 1e6:.0f} MB; "
+          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print()
+    print("| step | wall s | CPU s | × floor (wall) | × floor (CPU) |")
+    print("|---|---|---|---|---|")
+    for label, wall, cpu in results:
+        print(f"| {label} | {wall:.2f} | {cpu:.2f} | {wall / floor_wall:.1f} | {cpu / floor_cpu:.1f} |")
+    print(f"| per-payload validator alone | {micro:.0f} µs CPU per distinct payload | | | |")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    main()

@@ -356,20 +356,74 @@ def _pointed_at_columns(plan: Plan) -> Plan:
 # --- JSON assembly ---------------------------------------------------------------------------------------------
 
 
-def _object(members: list[tuple[str, pl.Expr, bool]]) -> tuple[pl.Expr, bool]:
-    """JSON object of (key, json, always_present) members, keys sorted; null when no member is present."""
-    members = sorted(members, key=lambda m: m[0])
-    parts = [pl.concat_str([pl.lit(json.dumps(key, ensure_ascii=False) + ":"), value]) for key, value, _ in members]
-    inner = pl.concat_str(parts, separator=",", ignore_nulls=True)
-    always = any(flag for _, _, flag in members)
-    body = pl.concat_str([pl.lit("{"), inner, pl.lit("}")])
-    if always:
-        return body, True
-    return pl.when(inner.str.len_bytes() > 0).then(body), False
+# A JSON fragment is built as a sequence of parts (literal text or String expressions) that is null when any
+# expression part is null; presence is tracked as a boolean beside it, so no string is ever inspected to learn
+# whether it is empty, and a sequence becomes one expression only where it is used (few copies of long strings).
+Part = str | pl.Expr
+Presence = bool | pl.Expr
 
 
-def _tree_json(leaves: dict[tuple[str | int, ...], pl.Expr], always: dict[tuple[str | int, ...], bool],
-               prefix: tuple[str | int, ...] = ()) -> tuple[pl.Expr, bool]:
+@dataclass
+class Fragment:
+    parts: list[Part]
+    present: Presence  # True: always (holds a constant); otherwise a boolean expression (never null)
+
+
+def _any(conditions: list[Presence]) -> Presence:
+    if any(c is True for c in conditions):
+        return True
+    exprs = [c for c in conditions if c is not False]
+    if not exprs:
+        return False
+    return exprs[0] if len(exprs) == 1 else pl.any_horizontal(exprs)  # type: ignore[arg-type]
+
+
+def _expression(parts: list[Part]) -> pl.Expr:
+    """One String expression for `parts` (adjacent literals merged; `+` for short sequences: it is the cheapest
+    concatenation in Polars, and null-propagating)."""
+    merged: list[Part] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif not (isinstance(part, str) and not part):
+            merged.append(part)
+    exprs = [pl.lit(p) if isinstance(p, str) else p for p in merged]
+    if not exprs:
+        return pl.lit("")
+    if len(exprs) > 4:
+        return pl.concat_str(exprs)
+    out = exprs[0]
+    for expr in exprs[1:]:
+        out = out + expr
+    return out
+
+
+def _gated(fragment: Fragment, condition: Presence) -> Fragment:
+    """`fragment` only where `condition` holds (an empty-or-null part in front: cheaper than when/then on text)."""
+    if condition is True:
+        return fragment
+    present = condition if fragment.present is True else pl.all_horizontal([condition, fragment.present])
+    return Fragment([pl.when(condition).then(pl.lit("")), *fragment.parts], present)
+
+
+def _joined(fragments: list[Fragment], open_: str, close: str) -> Fragment:
+    """`open_` + fragments separated by commas (absent ones left out) + `close`; absent when all are."""
+    present = _any([f.present for f in fragments])
+    if len(fragments) == 1:
+        return Fragment([open_, *fragments[0].parts, close], fragments[0].present)
+    inner = pl.concat_str([_expression(f.parts) for f in fragments], separator=",", ignore_nulls=True)
+    body = Fragment([open_, inner, close], True)
+    return body if present is True else _gated(body, present)
+
+
+def _object(members: list[tuple[str, Fragment]]) -> Fragment:
+    """JSON object of (key, value) members, keys sorted; absent when no member is present."""
+    fragments = [Fragment([json.dumps(key, ensure_ascii=False) + ":", *value.parts], value.present)
+                 for key, value in sorted(members, key=lambda m: m[0])]
+    return _joined(fragments, "{", "}")
+
+
+def _tree_json(leaves: dict[tuple[str | int, ...], Fragment], prefix: tuple[str | int, ...] = ()) -> Fragment:
     """JSON of the object at `prefix`, from leaves keyed by full path (a `0` segment is a one-element array)."""
     children: dict[str | int, dict] = {}
     for path in leaves:
@@ -379,48 +433,61 @@ def _tree_json(leaves: dict[tuple[str | int, ...], pl.Expr], always: dict[tuple[
     for key in children:
         child_prefix = (*prefix, key)
         if child_prefix in leaves:
-            members.append((str(key), leaves[child_prefix], always[child_prefix]))
+            members.append((str(key), leaves[child_prefix]))
             continue
         nested = any(p[: len(child_prefix) + 1] == (*child_prefix, 0) for p in leaves)
         if nested:
-            inner, flag = _tree_json(leaves, always, (*child_prefix, 0))
-            members.append((str(key), pl.concat_str([pl.lit("["), inner, pl.lit("]")]), flag))
+            inner = _tree_json(leaves, (*child_prefix, 0))
+            members.append((str(key), Fragment(["[", *inner.parts, "]"], inner.present)))
         else:
-            inner, flag = _tree_json(leaves, always, child_prefix)
-            members.append((str(key), inner, flag))
+            members.append((str(key), _tree_json(leaves, child_prefix)))
     return _object(members)
 
 
-def attribute_members(plan: Plan, frame: pl.DataFrame) -> dict[str, pl.Expr]:
-    """Attribute name → its JSON value (`[...]`, null when the row has none), escaping only the string leaves
-    whose column holds a character that needs it (all checked in one query)."""
+def _leaf_fragment(leaf: Leaf, escape: bool) -> Fragment:
+    if leaf.kind == "const":
+        return Fragment([json.dumps(leaf.const, ensure_ascii=False, separators=(",", ":"), sort_keys=True)], True)
+    present = leaf.value.is_not_null()
+    if leaf.kind == "string" and not escape:
+        return Fragment(['"', leaf.value.cast(pl.String), '"'], present)
+    return Fragment([leaf_json(leaf, escape)], present)
+
+
+def attribute_fragments(plan: Plan, frame: pl.DataFrame, gate: dict[str, Presence] | None = None
+                        ) -> dict[str, Fragment]:
+    """Attribute name → its JSON value (`[...]`, absent when the row has none), escaping only the string leaves
+    whose column holds a character that needs it (all checked in one query). `gate`: attribute → condition."""
     strings = {leaf.value.meta.output_name(): leaf.value for instances in plan.attributes.values()
                for compiled in instances for leaf in compiled.leaves.values() if leaf.kind == "string"}
     escape = frame.select(value.cast(pl.String).str.contains(_NEEDS_ESCAPE).any().alias(name)
                           for name, value in strings.items()).row(0, named=True) if strings else {}
-    members: dict[str, pl.Expr] = {}
+    members: dict[str, Fragment] = {}
     for name, instances in plan.attributes.items():
-        instance_json = []
+        condition = (gate or {}).get(name, True)
+        fragments = []
         for compiled in instances:
-            leaves: dict[tuple[str | int, ...], pl.Expr] = {}
-            always: dict[tuple[str | int, ...], bool] = {}
-            for path, leaf in compiled.leaves.items():
-                needs = leaf.kind == "string" and bool(escape[leaf.value.meta.output_name()])
-                leaves[path] = leaf_json(leaf, needs)
-                always[path] = leaf.kind == "const"
-            body, _ = _tree_json(leaves, always)
-            instance_json.append(pl.when(compiled.present).then(body))
-        if len(instance_json) == 1:
-            members[name] = pl.concat_str([pl.lit("["), instance_json[0], pl.lit("]")])
-        else:
-            inner = pl.concat_str(instance_json, separator=",", ignore_nulls=True)
-            members[name] = pl.when(inner.str.len_bytes() > 0).then(pl.concat_str([pl.lit("["), inner, pl.lit("]")]))
+            leaves = {path: _leaf_fragment(leaf, leaf.kind == "string" and bool(escape[leaf.value.meta.output_name()]))
+                      for path, leaf in compiled.leaves.items()}
+            body = _tree_json(leaves)
+            instance_condition = compiled.present if condition is True else pl.all_horizontal(
+                [condition, compiled.present])  # type: ignore[list-item]
+            fragments.append(_gated(body, instance_condition))
+        members[name] = _joined(fragments, "[", "]")
     return members
 
 
-def _join_members(members: list[tuple[str, pl.Expr]]) -> pl.Expr:
-    parts = [pl.concat_str([pl.lit(json.dumps(k, ensure_ascii=False) + ":"), v]) for k, v in sorted(members)]
-    return pl.concat_str([pl.lit("{"), pl.concat_str(parts, separator=",", ignore_nulls=True), pl.lit("}")])
+def attribute_members(plan: Plan, frame: pl.DataFrame, gate: dict[str, Presence] | None = None
+                      ) -> dict[str, pl.Expr]:
+    """Attribute name → its JSON value as one expression (null when the row has none)."""
+    return {name: _expression(f.parts) for name, f in attribute_fragments(plan, frame, gate).items()}
+
+
+def _join_members(members: list[tuple[str, Fragment]]) -> pl.Expr:
+    """The attributes object: members in sorted order (`{}` when none is present)."""
+    parts = [_expression([json.dumps(k, ensure_ascii=False) + ":", *f.parts]) for k, f in sorted(members, key=lambda m: m[0])]
+    if not parts:
+        return pl.lit("{}")
+    return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
 def _tiny_number(plan: Plan) -> pl.Expr:
@@ -434,10 +501,10 @@ def _tiny_number(plan: Plan) -> pl.Expr:
 # --- public ----------------------------------------------------------------------------------------------------
 
 
-def _envelope(product_type: pl.Expr, requirements: pl.Expr, attributes: pl.Expr) -> pl.Expr:
+def _envelope(product_type: str, requirements: pl.Expr, attributes: pl.Expr) -> pl.Expr:
     """Canonical JSON of {"attributes", "productType", "requirements"} (keys already in sorted order)."""
-    return pl.concat_str([pl.lit('{"attributes":'), attributes, pl.lit(',"productType":'), product_type,
-                          pl.lit(',"requirements":"'), requirements, pl.lit('"}')])
+    return pl.lit('{"attributes":') + attributes + pl.lit(f',"productType":{product_type},"requirements":"') \
+        + requirements + pl.lit('"}')
 
 
 def materialize(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
@@ -452,31 +519,36 @@ def helper_columns(frame: pl.DataFrame) -> list[str]:
 def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | None, hashes: bool) -> pl.DataFrame:
     template = template_for(product_type)
     plan = compile_plan(template, marketplace_id, dict(frame.schema))
-    work = materialize(plan, frame)
-    members = attribute_members(plan, work)
-    offer_only = plan.offer_only
-    kept = set(template.offer_attributes) | {"merchant_suggested_asin"}
-    gated = [(name, expr if name in kept else pl.when(~offer_only).then(expr)) for name, expr in members.items()]
-    attributes = _join_members(gated)
-    offer = _join_members([(n, e) for n, e in gated if n in OFFER_ATTRIBUTES])
-    product = _join_members([(n, e) for n, e in gated if n not in OFFER_ATTRIBUTES])
-    requirements = pl.when(offer_only).then(pl.lit("LISTING_OFFER_ONLY")).otherwise(pl.lit("LISTING"))
-    parts = [offer.alias("__offer"), product.alias("__product")] if hashes else []
-    built = work.lazy().with_columns(
-        attributes.alias("attributes"),
-        *parts,
-        requirements.alias("requirements"),
-        _tiny_number(plan).alias("__python"),
-    ).collect(engine="streaming")
-    built = built.drop(helper_columns(built))
     user = "attributes_json" in frame.columns
-    redo = built.filter(pl.col("__python") | (pl.col("attributes_json").is_not_null() if user else pl.lit(False)))
-    if redo.height:
-        built = _merge_in_python(built, redo, user, hashes)
+    tiny = _tiny_number(plan)
+    python = pl.col("__tiny") | pl.col("attributes_json").is_not_null() if user else pl.col("__tiny")
+    work = frame.lazy().with_columns(plan.columns).with_columns(tiny.alias("__tiny")).with_columns(
+        python.alias("__python")).collect()
+    kept = set(template.offer_attributes) | {"merchant_suggested_asin"}
+    gate: dict[str, Presence] = {name: ~plan.offer_only for name in plan.attributes if name not in kept}
+    gated = sorted(attribute_fragments(plan, work, gate).items(), key=lambda m: m[0])
+    requirements = pl.when(plan.offer_only).then(pl.lit("LISTING_OFFER_ONLY")).otherwise(pl.lit("LISTING"))
+    columnwise = work.filter(~pl.col("__python"))
+    in_python = work.filter(pl.col("__python"))
+    parts = []
+    if columnwise.height:
+        # Each attribute's JSON once, as a column; the payload and its offer/product parts join those columns.
+        texts = [(name, Fragment([pl.col(f"__m{i}")], fragment.present)) for i, (name, fragment) in enumerate(gated)]
+        offer_and_product = [_join_members([(n, f) for n, f in texts if n in OFFER_ATTRIBUTES]).alias("__offer"),
+                             _join_members([(n, f) for n, f in texts if n not in OFFER_ATTRIBUTES]).alias("__product")]
+        parts.append(columnwise.lazy().with_columns(
+            _expression(fragment.parts).alias(f"__m{i}") for i, (_, fragment) in enumerate(gated)
+        ).with_columns(
+            _join_members(texts).alias("attributes"), *(offer_and_product if hashes else []),
+            requirements.alias("requirements"),
+        ).drop([f"__m{i}" for i in range(len(gated))]).collect())
+    if in_python.height:
+        parts.append(_merge_in_python(in_python, gated, requirements, user, hashes))
+    built = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+    built = built.drop(*helper_columns(built), "__python", "__tiny")
     if not hashes:
-        return built.drop("__python")
-    type_json = pl.lit(json.dumps(product_type if product_type is not None else GENERIC_TEMPLATE,
-                                  ensure_ascii=False))
+        return built
+    type_json = json.dumps(product_type if product_type is not None else GENERIC_TEMPLATE, ensure_ascii=False)
     return built.lazy().with_columns(
         _envelope(type_json, pl.col("requirements"), pl.col("attributes")).alias("__payload"),
         _envelope(type_json, pl.col("requirements"), pl.col("__offer")).alias("__offer_env"),
@@ -485,8 +557,7 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
         plh.col("__payload").chash.sha2_256().alias("payload_hash"),
         plh.col("__offer_env").chash.sha2_256().alias("offer_payload_hash"),
         plh.col("__product_env").chash.sha2_256().alias("product_payload_hash"),
-    ).drop("__payload", "__offer_env", "__product_env", "__offer", "__product", "__python").collect(
-        engine="streaming")
+    ).drop("__payload", "__offer_env", "__product_env", "__offer", "__product").collect(engine="streaming")
 
 
 def parse_user_attributes(text: str) -> dict[str, Any]:
@@ -500,41 +571,45 @@ def parse_user_attributes(text: str) -> dict[str, Any]:
     return value
 
 
-def merged_attributes(template_json: str, user_json: str | None) -> dict[str, Any]:
-    """Template attributes with the row's free-form attributes merged over them, attribute by attribute."""
-    merged = json.loads(template_json)
-    if user_json is not None:
-        merged.update(parse_user_attributes(user_json))
-    return merged
-
-
-def _merge_in_python(built: pl.DataFrame, redo: pl.DataFrame, user: bool, parts: bool) -> pl.DataFrame:
-    keys = redo["__i"].to_list()
-    users = redo["attributes_json"].to_list() if user else [None] * redo.height
+def _merge_in_python(rows: pl.DataFrame, gated: list[tuple[str, Fragment]], requirements: pl.Expr, user: bool,
+                     parts: bool) -> pl.DataFrame:
+    """Payloads of rows with free-form `attributes_json` (merged over the template attribute by attribute) or with a
+    number Polars writes differently from Python. Polars gives each template attribute's JSON text; Python only
+    parses the row's own JSON and joins the members, in sorted order, as canonical JSON."""
+    names = [name for name, _ in gated]
+    texts = rows.select(
+        pl.col("attributes_json").cast(pl.String) if user else pl.lit(None, pl.String).alias("attributes_json"),
+        "__tiny", *[_expression(fragment.parts).alias(f"__m{i}") for i, (_, fragment) in enumerate(gated)])
+    keys = {name: json.dumps(name, ensure_ascii=False) for name in names}
     attributes, offers, products = [], [], []
-    rows = redo["row"].to_list() if "row" in redo.columns else keys
-    for row, template_json, user_json in zip(rows, redo["attributes"].to_list(), users, strict=True):
-        try:
-            merged = merged_attributes(template_json, user_json)
-        except ValueError as error:
-            raise ValueError(f"row {row}: {error}") from None
-        attributes.append(canonical_json(merged).decode("utf-8"))
+    for row, (user_json, tiny, *member_texts) in zip(rows["row"].to_list() if "row" in rows.columns
+                                                     else range(rows.height), texts.iter_rows(), strict=True):
+        merged = {name: text for name, text in zip(names, member_texts, strict=True) if text is not None}
+        if tiny:
+            merged = {name: canonical_json(json.loads(text)).decode("utf-8") for name, text in merged.items()}
+        if user_json is not None:
+            try:
+                extra = parse_user_attributes(user_json)
+            except ValueError as error:
+                raise ValueError(f"row {row}: {error}") from None
+            try:
+                merged.update((name, canonical_json(value).decode("utf-8")) for name, value in extra.items())
+            except ValueError as error:  # NaN or infinity
+                raise ValueError(f"row {row}: attributes_json holds a value JSON cannot carry: {error}") from None
+        order = sorted(merged)
+        attributes.append(_join_texts(order, merged, keys))
         if parts:
-            offers.append(canonical_json({k: v for k, v in merged.items() if k in OFFER_ATTRIBUTES}).decode("utf-8"))
-            products.append(canonical_json({k: v for k, v in merged.items()
-                                            if k not in OFFER_ATTRIBUTES}).decode("utf-8"))
-    if not parts:
-        patch = pl.DataFrame({"__i": keys, "__a": attributes}, schema={"__i": built.schema["__i"], "__a": pl.String})
-        joined = built.join(patch, on="__i", how="left", maintain_order="left")
-        return joined.with_columns(pl.coalesce("__a", "attributes").alias("attributes")).drop("__a")
-    patch = pl.DataFrame({"__i": keys, "__a": attributes, "__o": offers, "__p": products},
-                         schema={"__i": built.schema["__i"], "__a": pl.String, "__o": pl.String, "__p": pl.String})
-    joined = built.join(patch, on="__i", how="left", maintain_order="left")
-    return joined.with_columns(
-        pl.coalesce("__a", "attributes").alias("attributes"),
-        pl.coalesce("__o", "__offer").alias("__offer"),
-        pl.coalesce("__p", "__product").alias("__product"),
-    ).drop("__a", "__o", "__p")
+            offers.append(_join_texts([n for n in order if n in OFFER_ATTRIBUTES], merged, keys))
+            products.append(_join_texts([n for n in order if n not in OFFER_ATTRIBUTES], merged, keys))
+    columns = [pl.Series("attributes", attributes, pl.String)]
+    if parts:
+        columns += [pl.Series("__offer", offers, pl.String), pl.Series("__product", products, pl.String)]
+    return rows.with_columns(*columns, requirements.alias("requirements"))
+
+
+def _join_texts(order: list[str], members: dict[str, str], keys: dict[str, str]) -> str:
+    return "{" + ",".join(f"{keys.get(name) or json.dumps(name, ensure_ascii=False)}:{members[name]}"
+                          for name in order) + "}"
 
 
 def build_payloads(frame: pl.DataFrame, marketplace_id: str, *, hashes: bool = True) -> pl.DataFrame:
