@@ -90,16 +90,14 @@ class DatabaseBucketStore:
             .values(tokens=state.tokens, rate=state.rate, burst=state.burst, updated_at=state.updated_at)
         )
 
-    def _take_lease(self, key: str) -> bool:
+    def _take_lease(self, key: str) -> float | None:
+        """A token this process leased earlier and may still use: the time the shared row granted it."""
         now = self.clock()
         with self._lock:
             leased = self._leases.get(key)
-            while leased and leased[0] < now:
+            while leased and leased[0] + self.lease_seconds < now:
                 leased.popleft()
-            if leased:
-                leased.popleft()
-                return True
-        return False
+            return leased.popleft() if leased else None
 
     def take(self, key: str, plan: Plan) -> float:
         """Take one token (this process's lease first, else the shared row): 0.0 if taken, else seconds to wait."""
@@ -111,8 +109,9 @@ class DatabaseBucketStore:
 
         A grant may lease a few extra tokens (up to `lease_seconds` of the rate); they stay usable for `lease_seconds`.
         """
-        if self._take_lease(key):
-            return self.clock(), 0.0
+        granted = self._take_lease(key)
+        if granted is not None:
+            return granted, 0.0
         with self.engine.begin() as conn:
             now = self.clock()
             state = self._locked_row(conn, key, plan, now)
@@ -124,7 +123,7 @@ class DatabaseBucketStore:
         with self._lock:
             self._rates[key] = state.rate
             if taken > 1:
-                self._leases.setdefault(key, deque()).extend([now + self.lease_seconds] * (taken - 1))
+                self._leases.setdefault(key, deque()).extend([now] * (taken - 1))
         return (now, 0.0) if taken else (None, wait)
 
     def set_rate(self, key: str, plan: Plan) -> None:
