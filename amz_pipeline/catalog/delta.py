@@ -28,47 +28,39 @@ from sqlalchemy.orm import Session
 from amz_pipeline.storage.models import Listing
 
 OFFER_ATTRIBUTES = frozenset({"purchasable_offer", "fulfillment_availability"})
-STATE_SCHEMA = {
-    "marketplace_id": pl.String,
-    "sku": pl.String,
-    "stored_product_type": pl.String,
-    "accepted_payload_hash": pl.String,
-    "accepted_offer_hash": pl.String,
-}
+STATE_SCHEMA = {"marketplace_id": pl.String, "sku": pl.String, "accepted_payload_hash": pl.String}
 DELTA_COLUMNS = ("row", "marketplace_id", "sku", "action", "payload_hash", "offer_only_hash")
 _CHUNK = 500
 
 
 def load_state(session: Session, seller_id: str, marketplace_ids: Iterable[str]) -> pl.DataFrame:
-    """Stored listings of one seller in the given marketplaces (columns: `STATE_SCHEMA`)."""
-    statement = sa.select(
-        Listing.marketplace_id, Listing.sku, Listing.product_type, Listing.accepted_payload_hash,
-        Listing.accepted_offer_hash,
-    ).where(Listing.seller_id == seller_id, Listing.marketplace_id.in_(sorted(set(marketplace_ids))))
+    """Stored listings of one seller in the given marketplaces (columns: `STATE_SCHEMA`, the least the
+    classification needs, because this is the one read that scales with the catalog)."""
+    statement = sa.select(Listing.marketplace_id, Listing.sku, Listing.accepted_payload_hash).where(Listing.seller_id == seller_id, Listing.marketplace_id.in_(sorted(set(marketplace_ids))))
     rows = session.execute(statement).all()
     return pl.DataFrame(rows, schema=STATE_SCHEMA, orient="row")
 
 
 def load_accepted_attributes(
     session: Session, seller_id: str, keys: Sequence[tuple[str, str]],
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """Accepted attributes per (marketplace_id, sku), where known: the stored desired attributes when their hash
-    is the accepted one."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+) -> dict[tuple[str, str], tuple[str | None, dict[str, Any]]]:
+    """(product type, accepted attributes) per (marketplace_id, sku), where known: the stored desired attributes
+    when their hash is the accepted one."""
+    found: dict[tuple[str, str], tuple[str | None, dict[str, Any]]] = {}
     by_marketplace: dict[str, list[str]] = {}
     for marketplace_id, sku in keys:
         by_marketplace.setdefault(marketplace_id, []).append(sku)
     for marketplace_id, skus in by_marketplace.items():
         for start in range(0, len(skus), _CHUNK):
-            statement = sa.select(Listing.sku, Listing.desired_attributes).where(
+            statement = sa.select(Listing.sku, Listing.product_type, Listing.desired_attributes).where(
                 Listing.seller_id == seller_id,
                 Listing.marketplace_id == marketplace_id,
                 Listing.sku.in_(skus[start:start + _CHUNK]),
                 Listing.desired_payload_hash == Listing.accepted_payload_hash,
                 Listing.desired_attributes.is_not(None),
             )
-            for sku, attributes in session.execute(statement):
-                found[(marketplace_id, sku)] = attributes
+            for sku, product_type, attributes in session.execute(statement):
+                found[(marketplace_id, sku)] = (product_type, attributes)
     return found
 
 
@@ -109,8 +101,8 @@ def classify(
     delete_missing: bool = False,
     attributes_source: pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
-    """Pure classification; `accepted_attributes(keys) -> {(marketplace_id, sku): attributes}` is asked only for
-    rows whose payload changed."""
+    """Pure classification; `accepted_attributes(keys) -> {(marketplace_id, sku): (product_type, attributes)}` is
+    asked only for rows whose payload changed."""
     if delete_missing and not full_catalog:
         raise ValueError("delete_missing needs full_catalog=True: a partial file says nothing about absent SKUs")
     columns = ["row", "marketplace_id", "sku", "product_type", "operation", "payload_hash", "offer_only_hash"]
@@ -140,26 +132,30 @@ def classify(
 
 
 def _tag_offer_only(joined: pl.DataFrame, accepted_attributes, attributes_source: pl.LazyFrame | None) -> pl.DataFrame:
-    candidates = joined.filter(
-        (pl.col("action") == "changed")
-        & pl.col("product_type").eq(pl.col("stored_product_type")).fill_null(False)
-    )
-    if not candidates.height:
+    changed = joined.filter(pl.col("action") == "changed")
+    if not changed.height:
         return joined
+    accepted = accepted_attributes(list(zip(changed["marketplace_id"], changed["sku"], strict=True)))
+    if not accepted:
+        return joined  # nothing known to compare with: every change stays a full `changed`
+    known = pl.DataFrame(list(accepted), schema={"marketplace_id": pl.String, "sku": pl.String}, orient="row")
+    candidates = changed.join(known, on=["marketplace_id", "sku"], how="semi")
     if "attributes" in candidates.columns:
         candidates = candidates.select("marketplace_id", "sku", "attributes")
     else:
-        keys = candidates.select("marketplace_id", "sku")
-        candidates = attributes_source.select("marketplace_id", "sku", "attributes").join(
-            keys.lazy(), on=["marketplace_id", "sku"], how="semi",
-        ).collect()
-    keys = list(zip(candidates["marketplace_id"], candidates["sku"], strict=True))
-    accepted = accepted_attributes(keys)
+        # Filter on the SKU column first so Parquet readers skip the attributes of every other row.
+        candidates = (
+            attributes_source.filter(pl.col("sku").is_in(candidates["sku"].implode()))
+            .select("marketplace_id", "sku", "attributes").collect()
+            .join(candidates.select("marketplace_id", "sku"), on=["marketplace_id", "sku"], how="semi")
+        )
+    product_types = dict(zip(zip(changed["marketplace_id"], changed["sku"], strict=True), changed["product_type"],
+                             strict=True))
     offer_only = []
     for marketplace_id, sku, attributes in candidates.iter_rows():
-        before = accepted.get((marketplace_id, sku))
-        if before is not None and attributes is not None \
-                and _product_part(json.loads(attributes)) == _product_part(before):
+        stored_type, stored_attributes = accepted[(marketplace_id, sku)]
+        if attributes is not None and stored_type == product_types[(marketplace_id, sku)] \
+                and _product_part(json.loads(attributes)) == _product_part(stored_attributes):
             offer_only.append((marketplace_id, sku))
     if not offer_only:
         return joined

@@ -107,16 +107,14 @@ def test_classify_is_exact_on_many_rows():
         "product_type": ["SHIRT"] * n, "operation": [None] * n, "attributes": ["{}"] * n,
         "payload_hash": [f"h{i}" for i in range(n)], "offer_only_hash": [f"o{i}" for i in range(n)],
     }, schema_overrides={"operation": pl.String})
-    state = base.select(
-        "marketplace_id", "sku", pl.col("product_type").alias("stored_product_type"),
-        pl.col("payload_hash").alias("accepted_payload_hash"), pl.col("offer_only_hash").alias("accepted_offer_hash"),
-    )
+    state = base.select("marketplace_id", "sku", pl.col("payload_hash").alias("accepted_payload_hash"))
     changed = set(range(0, n, 100))
     current = base.with_columns(
         pl.when(pl.int_range(pl.len()).is_in(list(changed))).then(pl.col("payload_hash") + "x")
         .otherwise(pl.col("payload_hash")).alias("payload_hash")
     )
     delta = classify(current, state, accepted_attributes=lambda keys: {})
+    assert delta["row"].to_list() == base["row"].to_list()
     assert set(delta.filter(pl.col("action") == "changed")["sku"]) == {f"S{i}" for i in changed}
     assert delta.filter(pl.col("action") == "unchanged").height == n - len(changed)
 
@@ -128,3 +126,9 @@ def test_streamed_valid_rows_read_attributes_only_for_changed_rows(session):
     assert _actions(delta)["PRICE"] == "offer_only"
     with pytest.raises(ValueError, match="attributes_source"):
         compute_delta(slim, session, SELLER)
+
+
+def test_a_new_product_type_is_never_offer_only(session):
+    row = _row(4, "PRICE", "Shirt", 12.5) | {"product_type": "HOME"}
+    delta = compute_delta(pl.DataFrame([row]), session, SELLER)
+    assert _actions(delta) == {"PRICE": "changed"}
