@@ -22,16 +22,19 @@ PROGRESS_MIN_BYTES = 20 * 1024 * 1024  # show a progress bar for files from this
 def _summary(file: Path, result: IngestResult | None, error: str | None) -> dict[str, Any]:
     if result is None:
         return {"file": str(file), "rows": 0, "valid": 0, "rejected": 0, "rejects_file": None, "by_rule": {},
-                "error": error}
+                "error": error, "rejects_files": []}
     files = [str(p) for p in result.rejects_files]
     return {
         "file": str(file),
         "rows": result.rows,
         "valid": result.valid_count,
         "rejected": result.rejected_count,
-        "rejects_file": files[0] if len(files) == 1 else (files or None),
+        # The fixed shape keeps `rejects_file` a single path (or null); a file spanning several marketplaces has one
+        # rejects file per marketplace, all listed in the added `rejects_files`.
+        "rejects_file": files[0] if files else None,
         "by_rule": result.by_rule(),
         "error": None,
+        "rejects_files": files,
     }
 
 

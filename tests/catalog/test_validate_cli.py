@@ -37,7 +37,8 @@ def test_all_valid_exits_0(tmp_path):
     result = _run([str(path), "--json", "--rejects-dir", str(tmp_path / "rej")])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"file": str(path), "rows": 1, "valid": 1, "rejected": 0,
-                                         "rejects_file": None, "by_rule": {}, "error": None}
+                                         "rejects_file": None, "by_rule": {}, "error": None,
+                                         "rejects_files": []}
 
 
 def test_some_rejected_exits_1_and_writes_rejects(tmp_path):
@@ -50,6 +51,17 @@ def test_some_rejected_exits_1_and_writes_rejects(tmp_path):
     assert summary["by_rule"] == {"price_not_positive": 1, "quantity_integer": 1}
     assert summary["rejects_file"] == str(tmp_path / "rej" / "S1" / "US" / "cat.csv.rejects.csv")
     assert summary["error"] is None
+    assert summary["rejects_files"] == [summary["rejects_file"]]
+
+
+def test_file_spanning_marketplaces_lists_every_rejects_file_and_keeps_the_shape(tmp_path):
+    path = _csv(tmp_path, "A,SHIRT,US,Cotton Shirt Blue,0,1,blue\nB,SHIRT,CA,Cotton Shirt Red,0,1,red\n")
+    summary = json.loads(_run([str(path), "--json", "--seller", "S1", "--rejects-dir", str(tmp_path / "rej")]).stdout)
+    assert summary["rows"] == summary["rejected"] == 2
+    assert isinstance(summary["rejects_file"], str)
+    assert sorted(summary["rejects_files"]) == sorted(
+        str(tmp_path / "rej" / "S1" / c / "cat.csv.rejects.csv") for c in ("US", "CA"))
+    assert summary["rejects_file"] in summary["rejects_files"]
 
 
 def test_text_summary(tmp_path):
