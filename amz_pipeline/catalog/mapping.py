@@ -522,26 +522,27 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
     user = "attributes_json" in frame.columns
     tiny = _tiny_number(plan)
     python = pl.col("__tiny") | pl.col("attributes_json").is_not_null() if user else pl.col("__tiny")
-    work = frame.lazy().with_columns(plan.columns).with_columns(tiny.alias("__tiny")).with_columns(
-        python.alias("__python")).collect()
+    work = frame.with_columns(plan.columns)
+    work = work.with_columns(tiny.alias("__tiny")).with_columns(python.alias("__python"))
     kept = set(template.offer_attributes) | {"merchant_suggested_asin"}
     gate: dict[str, Presence] = {name: ~plan.offer_only for name in plan.attributes if name not in kept}
     gated = sorted(attribute_fragments(plan, work, gate).items(), key=lambda m: m[0])
     requirements = pl.when(plan.offer_only).then(pl.lit("LISTING_OFFER_ONLY")).otherwise(pl.lit("LISTING"))
-    columnwise = work.filter(~pl.col("__python"))
-    in_python = work.filter(pl.col("__python"))
+    redo = int(work["__python"].sum())
+    columnwise = work if not redo else work.filter(~pl.col("__python"))
+    in_python = work.clear() if not redo else work.filter(pl.col("__python"))
     parts = []
     if columnwise.height:
         # Each attribute's JSON once, as a column; the payload and its offer/product parts join those columns.
         texts = [(name, Fragment([pl.col(f"__m{i}")], fragment.present)) for i, (name, fragment) in enumerate(gated)]
         offer_and_product = [_join_members([(n, f) for n, f in texts if n in OFFER_ATTRIBUTES]).alias("__offer"),
                              _join_members([(n, f) for n, f in texts if n not in OFFER_ATTRIBUTES]).alias("__product")]
-        parts.append(columnwise.lazy().with_columns(
+        parts.append(columnwise.with_columns(
             _expression(fragment.parts).alias(f"__m{i}") for i, (_, fragment) in enumerate(gated)
         ).with_columns(
             _join_members(texts).alias("attributes"), *(offer_and_product if hashes else []),
             requirements.alias("requirements"),
-        ).drop([f"__m{i}" for i in range(len(gated))]).collect())
+        ).drop([f"__m{i}" for i in range(len(gated))]))
     if in_python.height:
         parts.append(_merge_in_python(in_python, gated, requirements, user, hashes))
     built = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
@@ -549,7 +550,8 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
     if not hashes:
         return built
     type_json = json.dumps(product_type if product_type is not None else GENERIC_TEMPLATE, ensure_ascii=False)
-    return built.lazy().with_columns(
+    # Eager frames, one step each: a lazy chain over these wide frames costs more in planning than it saves.
+    return built.with_columns(
         _envelope(type_json, pl.col("requirements"), pl.col("attributes")).alias("__payload"),
         _envelope(type_json, pl.col("requirements"), pl.col("__offer")).alias("__offer_env"),
         _envelope(type_json, pl.col("requirements"), pl.col("__product")).alias("__product_env"),
@@ -557,7 +559,7 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
         plh.col("__payload").chash.sha2_256().alias("payload_hash"),
         plh.col("__offer_env").chash.sha2_256().alias("offer_payload_hash"),
         plh.col("__product_env").chash.sha2_256().alias("product_payload_hash"),
-    ).drop("__payload", "__offer_env", "__product_env", "__offer", "__product").collect(engine="streaming")
+    ).drop("__payload", "__offer_env", "__product_env", "__offer", "__product")
 
 
 def parse_user_attributes(text: str) -> dict[str, Any]:

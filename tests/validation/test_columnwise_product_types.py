@@ -123,18 +123,17 @@ def test_every_sample_row_gets_the_same_issues(name, marketplace_id, frame):
     _assert_same(frame, marketplace_id)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_seeded_mutations_get_the_same_issues(seed):
+ALL_ROWS = pl.concat([frame.drop("attributes_json", strict=False) for _, _, frame in GROUPS], how="diagonal_relaxed")
+
+
+@pytest.mark.parametrize(("seed", "marketplace_id"), [(1, "ATVPDKIKX0DER"), (2, "A1PA6795UKMFR9"),
+                                                      (3, "A1VC38T7YXB528")])
+def test_seeded_mutations_get_the_same_issues(seed, marketplace_id):
     """Every sample row, mutated (blank/overlong/multi-byte/out-of-range/badly formatted cells, conditional
-    requirements, offer-only rows, repeated instances), in its own marketplace."""
-    total_rows = 0
-    total_issues = 0
-    for _, marketplace_id, frame in GROUPS:
-        mutated = _mutations(frame.drop("attributes_json", strict=False), seed * 1000 + total_rows, 2)
-        total_rows += mutated.height
-        total_issues += _assert_same(mutated, marketplace_id)
-    assert total_rows >= 700
-    assert total_issues >= total_rows / 2  # the mutations do produce issues
+    requirements, offer-only rows, repeated instances), mapped for one marketplace."""
+    mutated = _mutations(ALL_ROWS, seed, 2)
+    assert mutated.height >= 700
+    assert _assert_same(mutated, marketplace_id) >= mutated.height / 2  # the mutations do produce issues
 
 
 def test_free_form_rows_mixed_with_template_rows():
