@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -43,10 +44,9 @@ def _postgres_schema_url(schema: str) -> str:
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def empty_db_url(request, tmp_path, postgres_reason) -> Iterator[str]:
-    """An empty database (no tables) on the backend named by the test's `backend` param (default sqlite)."""
-    backend = getattr(request, "param", "sqlite")
+@contextmanager
+def _database(backend: str, tmp_path, postgres_reason: str | None) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own that is dropped afterwards."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
@@ -64,28 +64,19 @@ def empty_db_url(request, tmp_path, postgres_reason) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def empty_db_url(request, tmp_path, postgres_reason) -> Iterator[str]:
+    """An empty database (no tables) on the backend named by the test's `backend` param (default sqlite)."""
+    with _database(getattr(request, "param", "sqlite"), tmp_path, postgres_reason) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path, postgres_reason) -> Iterator[str]:
     """A migrated database, once on SQLite and once on PostgreSQL (own schema, dropped afterwards)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
+    with _database(request.param, tmp_path, postgres_reason) as url:
         upgrade(url)
         yield url
-        return
-    if postgres_reason:
-        _skip_or_fail(postgres_reason)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = _postgres_schema_url(schema)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
