@@ -28,12 +28,14 @@ from functools import cache
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 import schemas
 
 from .messages import Issue, issue
 
 REQUIREMENTS = ("LISTING", "LISTING_OFFER_ONLY", "LISTING_PRODUCT_ONLY")
+RESULT_CACHE_SIZE = 1024  # validation results of new listings kept per validator, by canonical attribute bytes
 INVALID_VALUE = "99010"
 
 
@@ -218,6 +220,7 @@ class AttributeValidator:
         self._root = jsonschema_rs.Draft201909Validator(
             {**compiled, "properties": dict.fromkeys(self.properties, True)}, validate_formats=True)
         self._per_attribute: dict[str, Any] = {}
+        self._results: dict[tuple[bool, bytes], list[Issue]] = {}
 
     def _attribute_valid(self, name: str, value: Any) -> bool:
         validator = self._per_attribute.get(name)
@@ -240,6 +243,23 @@ class AttributeValidator:
             names = [name for name in dict.fromkeys(changed) if name in attributes]
             if self._valid_changes(attributes, previous, names):
                 return []
+        if previous:
+            return self._validate(attributes, previous, report_style)
+        # A new listing's result depends on its attributes alone: remember it by their canonical bytes, so a
+        # catalog that sends the same attribute set for many SKUs (or re-creates deleted ones) is validated once.
+        try:
+            key = (report_style, orjson.dumps(attributes, option=orjson.OPT_SORT_KEYS))
+        except TypeError:  # beyond what orjson serializes (integers over 64 bits): no caching
+            return self._validate(attributes, None, report_style)
+        found = self._results.get(key)
+        if found is None:
+            found = self._results[key] = self._validate(attributes, None, report_style)
+            if len(self._results) > RESULT_CACHE_SIZE:
+                del self._results[next(iter(self._results))]
+        return list(found)
+
+    def _validate(self, attributes: dict[str, Any], previous: dict[str, Any] | None,
+                  report_style: bool) -> list[Issue]:
         issues: list[Issue] = []
         unknown = [name for name in attributes if name not in self.properties]
         if unknown:

@@ -107,3 +107,18 @@ def test_incremental_validation_reports_what_full_validation_reports(mutation):
     incremental = validator.validate(changed, stored, changed=names)
     assert incremental == validator.validate(changed, stored)
     assert bool(incremental) == (mutation != "valid")
+
+
+def test_new_listing_results_are_remembered_by_canonical_attributes_only():
+    validator = CATALOG.validator("LUGGAGE", "LISTING")
+    broken = luggage_attributes()
+    del broken["brand"]
+    first = validator.validate(broken)
+    reordered = dict(reversed(list(copy.deepcopy(broken).items())))  # same JSON, other key order: same answer
+    assert validator.validate(reordered) == first and first
+    assert validator.validate(broken, report_style=True) != first  # report style is part of the key
+    fixed = copy.deepcopy(broken)
+    fixed["brand"] = luggage_attributes()["brand"]
+    assert validator.validate(fixed) == []
+    first.clear()  # callers get their own list
+    assert validator.validate(broken)
