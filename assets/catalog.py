@@ -17,8 +17,8 @@ from resources.settings import SettingsResource
 
 from . import files, meta
 from .logs import core_logs
+from .partitions import SellerMarketplace, seller_marketplace
 from .partitions import parse as parse_partition
-from .partitions import seller_marketplace
 from .pinning import changes_hash
 
 GROUP = "catalog"
@@ -31,6 +31,14 @@ class CatalogFileConfig(dg.Config):
     full_catalog: bool = Field(default=False, description="the file is the seller's whole catalog for the marketplace")
     mode: str = Field(default="auto", description="publishing channel: auto | listings | feed")
     draft: bool = Field(default=False, description="validate only; publish later by materializing publish_queue")
+    multi_marketplace: bool = Field(
+        default=False, description="rows name their marketplace (a file dropped in inbox/<seller>/): this run takes "
+                                   "the rows naming this partition's marketplace")
+    take_unplaced: bool = Field(
+        default=False, description="multi-marketplace file: this run also takes (and rejects) the rows naming no "
+                                   "known marketplace")
+    file_pairs: list[str] = Field(default_factory=list,
+                                  description="multi-marketplace file: every partition key the file feeds")
 
 
 def allowed_roots(settings: SettingsResource) -> list:
@@ -45,12 +53,26 @@ def source_of(context: dg.AssetExecutionContext) -> dict:
     return found
 
 
+def ingest_partition(pair: SellerMarketplace, source: dict, rejects_root: Path | None):
+    """The partition's `IngestResult`: the whole file for a marketplace folder, this marketplace's share of a
+    multi-marketplace file (see `resources.core.ingest_marketplace_share`)."""
+    path = Path(source["source_path"])
+    full = bool(source.get("full_catalog"))
+    if source.get("multi_marketplace"):
+        return core.ingest_marketplace_share(path, seller_id=pair.seller_id, marketplace_id=pair.marketplace_id,
+                                             take_unplaced=bool(source.get("take_unplaced")), full_catalog=full,
+                                             rejects_root=rejects_root)
+    return core.ingest(path, seller_id=pair.seller_id, marketplace=pair.country, full_catalog=full,
+                       rejects_root=rejects_root)
+
+
 @dg.asset(
     partitions_def=seller_marketplace,
     group_name=GROUP,
     io_manager_key="parquet_io",
     kinds={"polars", "parquet"},
-    description="The dropped catalog file read as text columns under canonical names (plus `row`).",
+    description="The dropped catalog file read as text columns under canonical names (plus `row`); for a "
+                "multi-marketplace file, the rows of this partition's marketplace.",
 )
 def raw_catalog(context: dg.AssetExecutionContext, config: CatalogFileConfig,
                 settings: SettingsResource) -> dg.Output[pl.DataFrame]:
@@ -66,6 +88,12 @@ def raw_catalog(context: dg.AssetExecutionContext, config: CatalogFileConfig,
         raise dg.Failure(f"{path} changed since it was queued (sha256 {config.sha256[:12]}… → {sha[:12]}…)")
     try:
         frame = core.read_catalog(path)
+        file_rows = frame.height
+        if config.multi_marketplace:
+            named = core.row_marketplaces(path)
+            mine = pl.col("marketplace_id") == pair.marketplace_id
+            keep = named.filter((mine | pl.col("marketplace_id").is_null()) if config.take_unplaced else mine)
+            frame = frame.join(keep.select("row"), on="row", how="semi")
     except core.catalog_read_error() as exc:
         raise dg.Failure(f"cannot read {path.name}: {exc}") from None
     return dg.Output(
@@ -78,7 +106,10 @@ def raw_catalog(context: dg.AssetExecutionContext, config: CatalogFileConfig,
             "full_catalog": config.full_catalog,
             "mode": config.mode,
             "draft": config.draft,
-            **meta.numeric({"rows": frame.height, "columns": len(frame.columns)}),
+            "multi_marketplace": config.multi_marketplace,
+            "take_unplaced": config.take_unplaced,
+            "file_pairs": ",".join(config.file_pairs or [context.partition_key]),
+            **meta.numeric({"rows": frame.height, "file_rows": file_rows, "columns": len(frame.columns)}),
         },
     )
 
@@ -100,9 +131,7 @@ def validated_catalog(context: dg.AssetExecutionContext, settings: SettingsResou
     path = Path(source["source_path"])
     with core_logs(context):
         try:
-            result = core.ingest(path, seller_id=pair.seller_id, marketplace=pair.country,
-                                 full_catalog=bool(source.get("full_catalog")),
-                                 rejects_root=settings.folder("rejected"))
+            result = ingest_partition(pair, source, settings.folder("rejected"))
         except core.catalog_read_error() as exc:
             raise dg.Failure(f"cannot read {path.name}: {exc}") from None
     valid, rejects = result.valid, result.rejects

@@ -49,9 +49,13 @@ class SellerMarketplace(NamedTuple):
         return {SELLER_TAG: self.seller_id, MARKETPLACE_TAG: self.country}
 
 
+def valid_seller(seller_id: str) -> bool:
+    return bool(_SELLER_RE.match(seller_id or ""))
+
+
 def pair(seller_id: str, marketplace: str) -> SellerMarketplace:
     """Validate a seller id and a marketplace (id or country code) into a pair with the canonical country code."""
-    if not _SELLER_RE.match(seller_id or ""):
+    if not valid_seller(seller_id):
         raise PartitionKeyError(f"seller id {seller_id!r} must be 1-64 letters, digits, '-' or '_'")
     try:
         country = endpoints.marketplace(marketplace).country_code

@@ -6,7 +6,6 @@ so both budgets are used at once; `processing_reports` follows the run's feeds t
 `SettingsResource.feed_wait_seconds` and leaves the rest to the feed-status sensor.
 """
 
-import shutil
 import time
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from resources.settings import SettingsResource
 from resources.spapi import SPAPIClientResource
 
 from . import files, meta
-from .catalog import source_of
+from . import inbox as drop_folder
+from .catalog import ingest_partition, source_of
 from .logs import core_logs
 from .partitions import parse as parse_partition
 from .partitions import seller_marketplace
@@ -50,8 +50,7 @@ def _check_pins(context: dg.AssetExecutionContext, listing_changes: pl.DataFrame
     if reviewed_run != context.run.run_id:
         pair = parse_partition(context.partition_key)
         with core_logs(context):
-            again = core.ingest(path, seller_id=pair.seller_id, marketplace=pair.country,
-                                full_catalog=bool(source.get("full_catalog")), rejects_root=None)
+            again = ingest_partition(pair, source, None)
         rate = again.rejected_count / again.rows if again.rows else 0.0
         if rate > settings.reject_rate_threshold:
             _refuse(f"re-validation rejects {rate:.1%} of rows (limit {settings.reject_rate_threshold:.1%})")
@@ -87,17 +86,30 @@ def publish_queue(context: dg.AssetExecutionContext, listing_changes: pl.DataFra
         plan = core.publish_changes(database.engine(), changes, run_id=run_id, mode=source.get("mode", "auto"),
                                     config=config)
     if source.get("draft"):
-        moved = settings.folder("processed") / pair.seller_id / pair.country / Path(source["source_path"]).name
-        moved.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(source["source_path"], moved)
+        _retire_draft(context, source, settings)
     summary = {"channel": str(plan.channel.value), "jobs": len(plan.enqueued.job_ids),
                "duplicates": plan.enqueued.duplicates, "superseded": plan.enqueued.superseded,
                "feed_submissions": list(plan.feed_submissions), "changes": len(changes)}
     return dg.Output(summary, metadata={
         "channel": summary["channel"],
+        "sha256": source["sha256"],
         **meta.numeric({k: summary[k] for k in ("jobs", "duplicates", "superseded", "changes")}),
         "planned_feeds": len(plan.feed_submissions),
     })
+
+
+def _retire_draft(context: dg.AssetExecutionContext, source: dict, settings: SettingsResource) -> None:
+    """Move a published draft out of the inbox — for a multi-marketplace draft, once every marketplace it names has
+    been published from this content."""
+    path = Path(source["source_path"])
+    others = [key for key in str(source.get("file_pairs") or "").split(",") if key and key != context.partition_key]
+    for key in others:
+        published = meta.latest_metadata(context.instance, dg.AssetKey("publish_queue"), key)
+        if published.get("sha256") != source["sha256"]:
+            context.log.info(f"draft {path.name} stays in the inbox until {key} is published as well")
+            return
+    if path.is_file():
+        drop_folder.move_out(path, settings.folder("inbox"), settings.folder("processed"), drop_folder.utc_stamp())
 
 
 def _feed_rows(database: DatabaseResource, run_id: str) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import os
 import dagster as dg
 
 from amz_pipeline.settings import Settings
+from amz_pipeline.spapi import endpoints
 from resources.database import DatabaseResource
 from resources.parquet_io import ParquetIOManager
 from resources.secrets import SecretStoreResource
@@ -28,11 +29,18 @@ def _env_or_default(var: str, default: str = "") -> str | dg.EnvVar:
     return dg.EnvVar(var) if os.environ.get(var) else default
 
 
+def sandbox_urls() -> dict[str, str]:
+    """AMZ_SANDBOX_URL_<REGION> (NA, EU, FE): the local sandbox serving that region, when one runs per region."""
+    return {region: os.environ[f"AMZ_SANDBOX_URL_{region}"] for region in endpoints.regions()
+            if os.environ.get(f"AMZ_SANDBOX_URL_{region}")}
+
+
 def spapi_resource() -> SPAPIClientResource:
     credentials = {field: dg.EnvVar(var) for field, var in _CREDENTIAL_VARS.items() if os.environ.get(var)}
     return SPAPIClientResource(
         endpoint=_env_or_default("AMZ_SPAPI_ENDPOINT", LOCAL_SANDBOX),
         sandbox_url=_env_or_default("AMZ_SANDBOX_URL", "http://127.0.0.1:8787"),
+        sandbox_urls=sandbox_urls(),
         lwa_endpoint=_env_or_default("AMZ_LWA_ENDPOINT"),
         **(credentials if len(credentials) == len(_CREDENTIAL_VARS) else {}),
     )

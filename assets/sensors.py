@@ -8,6 +8,7 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from sqlalchemy import select
 
 from amz_pipeline import telemetry
+from amz_pipeline.spapi import endpoints
 from amz_pipeline.storage.models import Alert, FeedSubmission
 from resources import core
 from resources.database import DatabaseResource
@@ -18,7 +19,7 @@ from resources.spapi import SPAPIClientResource
 from . import inbox as drop_folder
 from . import jobs, meta
 from .logs import core_logs
-from .partitions import SELLER_TAG, seller_marketplace
+from .partitions import MARKETPLACE_TAG, SELLER_TAG, SellerMarketplace, seller_marketplace
 
 # Submissions the engine still has work on (amz_pipeline.publishing.feeds.submit.ACTIVE_STATUSES).
 OPEN_FEED_STATUSES = ("planned", "uploaded", "intent", "submitted", "processed", "done")
@@ -62,29 +63,58 @@ def _run_for_key(instance: dg.DagsterInstance, run_key: str) -> dg.DagsterRun | 
     return runs[0] if runs else None
 
 
-def _run_request(drop: drop_folder.Drop) -> dg.RunRequest:
+def _run_request(drop: drop_folder.Drop, target: SellerMarketplace) -> dg.RunRequest:
     job = jobs.catalog_draft_job if drop.draft else jobs.catalog_publish_job
     return dg.RunRequest(
-        run_key=drop.run_key,
+        run_key=drop.run_key(target),
         job_name=job.name,
-        partition_key=drop.pair.key,
+        partition_key=target.key,
         run_config={"ops": {"raw_catalog": {"config": {
             "path": str(drop.path), "sha256": drop.sha256, "full_catalog": drop.full_catalog, "draft": drop.draft,
+            "multi_marketplace": drop.multi_marketplace, "take_unplaced": drop.takes_unplaced(target),
+            "file_pairs": [p.key for p in drop.pairs],
         }}}},
-        tags={**drop.pair.tags(), "amz/file": drop.rel, "amz/sha256": drop.sha256},
+        tags={**target.tags(), "amz/file": drop.rel, "amz/sha256": drop.sha256},
     )
+
+
+def file_marketplaces(path) -> list[str]:
+    """Country codes of the known marketplaces a multi-marketplace file's rows name (ValueError if unreadable)."""
+    try:
+        named = core.row_marketplaces(path)["marketplace_id"].drop_nulls().unique().to_list()
+    except core.catalog_read_error() as exc:
+        raise ValueError(str(exc)) from None
+    return [endpoints.marketplace(marketplace_id).country_code for marketplace_id in named]
+
+
+def _finish_drop(context: dg.SensorEvaluationContext, settings: SettingsResource, drop: drop_folder.Drop,
+                 runs: list[dg.DagsterRun], stamp: str) -> None:
+    """Every run of the file has finished: move it to processed/ (all succeeded) or failed/ with the reasons."""
+    inbox = settings.folder("inbox")
+    failed = [run for run in runs if run.status != dg.DagsterRunStatus.SUCCESS]
+    if not failed:
+        drop_folder.move_out(drop.path, inbox, settings.folder("processed"), stamp)
+        return
+    moved = drop_folder.move_out(drop.path, inbox, settings.folder("failed"), stamp)
+    reasons = [(f"{run.tags.get(MARKETPLACE_TAG)}: " if drop.multi_marketplace else "")
+               + run_failure_reason(context.instance, run.run_id) for run in failed]
+    if drop.multi_marketplace and len(failed) < len(runs):
+        reasons.append("the other marketplaces' runs succeeded; dropping the file again re-publishes only what "
+                       "changed")
+    drop_folder.write_error_report(moved, "; ".join(reasons), original=drop.rel, run_id=failed[0].run_id)
 
 
 @dg.sensor(
     jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job],
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Launches a run per new file in data/inbox/<seller>/<country>/ and moves finished files out.",
+    description="Launches a run per new file in data/inbox/<seller>/<country>/ (one per marketplace named in a file "
+                "dropped in data/inbox/<seller>/) and moves finished files out.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource) -> dg.SensorResult:
     inbox = settings.folder("inbox")
     stamp = drop_folder.utc_stamp()
-    drops, refused, cursor = drop_folder.scan(inbox, json.loads(context.cursor or "{}"), stamp)
+    drops, refused, cursor = drop_folder.scan(inbox, json.loads(context.cursor or "{}"), stamp, file_marketplaces)
 
     for item in refused:
         moved = drop_folder.move_out(item.path, inbox, settings.folder("failed"), stamp)
@@ -93,19 +123,15 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource
 
     requests: list[dg.RunRequest] = []
     for drop in drops:
-        run = _run_for_key(context.instance, drop.run_key)
-        if run is None:
-            requests.append(_run_request(drop))
-        elif run.status in FINISHED and not (drop.draft and run.status == dg.DagsterRunStatus.SUCCESS):
-            # Finished: out of the inbox, so that dropping the same content again later starts a new run.
-            # A reviewed draft stays until it is published (publish_queue moves it) or replaced.
-            if run.status == dg.DagsterRunStatus.SUCCESS:
-                drop_folder.move_out(drop.path, inbox, settings.folder("processed"), stamp)
-            else:
-                moved = drop_folder.move_out(drop.path, inbox, settings.folder("failed"), stamp)
-                drop_folder.write_error_report(moved, run_failure_reason(context.instance, run.run_id),
-                                               original=drop.rel, run_id=run.run_id)
-            cursor["files"].pop(drop.rel, None)
+        runs = {target: _run_for_key(context.instance, drop.run_key(target)) for target in drop.pairs}
+        requests.extend(_run_request(drop, target) for target, run in runs.items() if run is None)
+        if any(run is None or run.status not in FINISHED for run in runs.values()):
+            continue
+        if drop.draft and all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs.values()):
+            continue  # a reviewed draft stays until it is published (publish_queue moves it) or replaced
+        # Finished: out of the inbox, so that dropping the same content again later starts new runs.
+        _finish_drop(context, settings, drop, list(runs.values()), stamp)
+        cursor["files"].pop(drop.rel, None)
 
     known = set(context.instance.get_dynamic_partitions(seller_marketplace.name))
     new_keys = sorted({r.partition_key for r in requests} - known)

@@ -9,6 +9,7 @@ in `amz_pipeline`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import os
 import socket
@@ -66,6 +67,69 @@ def ingest(path: Path, *, seller_id: str, marketplace: str, full_catalog: bool, 
     marketplace rules → content policy → duplicates → product type → payloads."""
     fn = _attr("amz_pipeline.catalog.ingest", "ingest", "catalog ingestion and validation")
     return fn(path, seller_id=seller_id, marketplace=marketplace, full_catalog=full_catalog, rejects_root=rejects_root)
+
+
+def row_marketplaces(path: Path) -> pl.DataFrame:
+    """`row`, `marketplace_id` for every row of the file: the marketplace the row names (country code or id, as
+    ingestion resolves it), null where the cell is empty or names no Amazon marketplace. Reads only that column."""
+    open_catalog = _attr("amz_pipeline.catalog.readers", "open_catalog", "reading catalogs")
+    lookup = _attr("amz_pipeline.catalog.marketplaces", "marketplace_frame", "reading catalogs")()
+    with open_catalog(path) as source:
+        frame = source.lazy()
+        named = (pl.col("marketplace").str.strip_chars().str.to_uppercase()
+                 if "marketplace" in frame.collect_schema().names() else pl.lit(None, pl.String))
+        keys = frame.select("row", named.alias("_key")).collect()
+    return (keys.join(lookup.select("_key", "marketplace_id"), on="_key", how="left", maintain_order="left")
+            .select("row", "marketplace_id"))
+
+
+def ingest_marketplace_share(path: Path, *, seller_id: str, marketplace_id: str, take_unplaced: bool,
+                             full_catalog: bool, rejects_root: Path | None) -> Any:
+    """Ingest one marketplace's share of a multi-marketplace file: the `IngestResult` of the rows naming
+    `marketplace_id` (plus, with `take_unplaced`, the rows naming no known marketplace, which ingestion rejects
+    with that reason), row numbers as in the file.
+
+    Every row goes through the file-wide gates (row rules, content policy, whole-file duplicates) so the shares add
+    up to the whole file; the product-type gate — the expensive, per-marketplace part — runs for this share only,
+    through ingestion's `validate_attributes`/`build_payloads` hooks. Rows of other marketplaces are dropped from
+    the result (their own run validates them fully)."""
+    validate = _attr("amz_pipeline.validation.product_types", "validate_attributes", "product-type validation")
+    build = _attr("amz_pipeline.catalog.mapping", "build_payloads", "template mapping")
+    empty_issues = _attr("amz_pipeline.validation.issues", "empty_issues", "catalog ingestion and validation")
+
+    def validate_mine(frame: pl.DataFrame, market: str) -> pl.DataFrame:
+        return validate(frame, market) if market == marketplace_id else empty_issues()
+
+    def build_mine(frame: pl.DataFrame, market: str) -> pl.DataFrame:
+        return build(frame, market) if market == marketplace_id else frame
+
+    fn = _attr("amz_pipeline.catalog.ingest", "ingest", "catalog ingestion and validation")
+    whole = fn(path, seller_id=seller_id, marketplace=None, full_catalog=full_catalog, rejects_root=None,
+               validate_attributes=validate_mine, build_payloads=build_mine)
+    named = row_marketplaces(path)
+    mine = pl.col("marketplace_id") == marketplace_id
+    rows = named.filter((mine | pl.col("marketplace_id").is_null()) if take_unplaced else mine).select("row")
+    valid = whole.valid.filter(pl.col("marketplace_id") == marketplace_id)
+    rejects = whole.rejects.join(rows, on="row", how="semi")
+    share = dataclasses.replace(
+        whole, marketplace_id=marketplace_id, valid=valid, rejects=rejects,
+        warnings=whole.warnings.join(rows, on="row", how="semi"),
+        rows=valid.height + (rejects["row"].n_unique() if rejects.height else 0))
+    if rejects_root is not None:
+        share.rejects_files = write_rejects(rejects, rejects_root, seller_id, marketplace_id, Path(path).name)
+    return share
+
+
+def write_rejects(rejects: pl.DataFrame, root: Path, seller_id: str, marketplace_id: str, file_name: str
+                  ) -> list[Path]:
+    """`<root>/<seller>/<country>/<file>.rejects.csv` with these rejects (a stale one removed when there are none)."""
+    quarantine = importlib.import_module("amz_pipeline.validation.quarantine")
+    country = _attr("amz_pipeline.spapi.endpoints", "marketplace", "marketplaces")(marketplace_id).country_code
+    path = quarantine.rejects_path(root, seller_id, country, file_name)
+    if rejects.height:
+        return [quarantine.write_rejects(rejects, path)]
+    path.unlink(missing_ok=True)
+    return []
 
 
 def delta(session: Any, valid: pl.DataFrame, *, seller_id: str, full_catalog: bool) -> pl.DataFrame:

@@ -1,8 +1,15 @@
 """SP-API client resource: where calls go (production region, Amazon's sandbox, our sandbox) and with which credentials.
 
-Default: our local sandbox on 127.0.0.1:8787 with the demo seller's published credentials, so a fresh clone runs with no
-secrets. Explicit credentials (`EnvVar` in `assets/definitions.py`) win over the secret store; the secret store wins over
-the demo seller, which is only ever used against our own sandbox.
+Credentials are resolved per (seller, region) — a seller authorizes the application once per SP-API region and gets
+one refresh token per region — in this order:
+1. explicit fields (`client_id`, `client_secret`, `refresh_token`; `EnvVar`s in `assets/resources_config.py` when
+   AMZ_LWA_* are set): the single-seller set-up, used for every call;
+2. the secret store (`amz/<profile>/<seller>/<region>`, see `resources/secrets.py`);
+3. only against our local sandbox, for the demo seller in the region schemas/sandbox/demo_seller.json names: its
+   published demo credentials, so a fresh clone runs with no secrets.
+
+Our sandbox holds one region per seller, as one Amazon endpoint serves one region: `sandbox_urls` maps a region to
+the sandbox serving it (`make demo` and `make dev` start one per region); other regions use `sandbox_url`.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ class SPAPIClientResource(dg.ConfigurableResource):
         description="production | amazon-sandbox | local-sandbox | an http(s) base URL (a gateway, another sandbox)",
     )
     sandbox_url: str = Field(default="http://127.0.0.1:8787", description="our sandbox's base URL (local-sandbox)")
+    sandbox_urls: dict[str, str] = Field(
+        default_factory=dict, description="local-sandbox: region (NA, EU, FE) → the sandbox serving it; "
+                                          "regions not listed use sandbox_url")
     lwa_endpoint: str = Field(default="", description="full LWA token URL; empty → Amazon's, or our sandbox's")
     client_id: str | None = Field(default=None, description="LWA client id (EnvVar AMZ_LWA_CLIENT_ID)")
     client_secret: str | None = Field(default=None, description="LWA client secret (EnvVar AMZ_LWA_CLIENT_SECRET)")
@@ -45,23 +55,27 @@ class SPAPIClientResource(dg.ConfigurableResource):
     def _is_local(self) -> bool:
         return self.endpoint == LOCAL_SANDBOX
 
+    def _sandbox(self, region: str) -> str:
+        return self.sandbox_urls.get(region, self.sandbox_url)
+
     def base_url(self, region: str) -> str:
         if self._is_local():
-            return endpoints.endpoint(region, base_url=self.sandbox_url).base_url
+            return endpoints.endpoint(region, base_url=self._sandbox(region)).base_url
         if self.endpoint == PRODUCTION:
             return endpoints.endpoint(region).base_url
         if self.endpoint == AMAZON_SANDBOX:
             return endpoints.endpoint(region, sandbox=True).base_url
         return endpoints.endpoint(region, base_url=self.endpoint).base_url
 
-    def lwa_url(self) -> str:
+    def lwa_url(self, region: str = "NA") -> str:
         if self.lwa_endpoint:
             return self.lwa_endpoint
         if self._is_local():
-            return self.sandbox_url.rstrip("/") + "/auth/o2/token"
+            return self._sandbox(region).rstrip("/") + "/auth/o2/token"
         return endpoints.lwa_token_url()
 
     def credentials(self, seller_id: str, region: str, secrets: SecretStoreResource) -> dict[str, Any]:
+        """LWA credentials for the seller in that region (order in the module docstring); SecretNotFound if none."""
         if self.client_id and self.client_secret and self.refresh_token:
             return {"client_id": self.client_id, "client_secret": self.client_secret,
                     "refresh_token": self.refresh_token}
@@ -69,7 +83,7 @@ class SPAPIClientResource(dg.ConfigurableResource):
             return dict(secrets.credentials(seller_id, region))
         except SecretNotFound:
             demo = demo_seller()
-            if self._is_local() and seller_id == demo["seller_id"]:
+            if self._is_local() and seller_id == demo["seller_id"] and region == demo["region"]:
                 return {k: demo[k] for k in ("client_id", "client_secret", "refresh_token")}
             raise
 
@@ -81,7 +95,7 @@ class SPAPIClientResource(dg.ConfigurableResource):
             region=region,
             credentials=self.credentials(seller_id, region, secrets),
             base_url=self.base_url(region),
-            lwa_token_url=self.lwa_url(),
+            lwa_token_url=self.lwa_url(region),
             sigv4=self.sigv4,
             cache_dir=cache_dir,
             metrics=metrics,
@@ -91,5 +105,5 @@ class SPAPIClientResource(dg.ConfigurableResource):
         """A publishing `ClientPool`: one async client per (seller, region), credentials resolved on first use."""
         return core.publishing_client_pool(lambda seller_id, region: {
             "credentials": self.credentials(seller_id, region, secrets), "base_url": self.base_url(region),
-            "lwa_token_url": self.lwa_url(), "sigv4": self.sigv4,
+            "lwa_token_url": self.lwa_url(region), "sigv4": self.sigv4,
         })

@@ -1,12 +1,16 @@
 """`make demo`: the pipeline end to end on our sandbox and SQLite, with no credentials.
 
-1. start the SP-API sandbox in-process (a thread, a free loopback port, high `--speed`, no feed delay);
-2. register the demo seller (schemas/sandbox/demo_seller.json) with the sandbox and in our database;
-3. copy `data/samples/` into `data/inbox/<seller>/<country>/` (a file whose name ends `_<country>.<ext>`, e.g.
-   `catalog_de.csv`, goes to that marketplace; others to US);
+1. start our SP-API sandbox in-process once per SP-API region (NA, EU, FE — like Amazon, one endpoint per region;
+   our sandbox holds one region per seller), each in a thread on a free loopback port, high `--speed`, no feed delay;
+2. register the demo seller (schemas/sandbox/demo_seller.json) in every region, each with its own refresh token as
+   SP-API issues them, store those credentials in the secret store (`amz/<profile>/<seller>/<region>`, the encrypted
+   database backend with a key made for this process unless AMZ_SECRETS_KEY is set) and the seller in our database;
+3. copy `data/samples/` into the inbox: a file whose rows all name one marketplace into `inbox/<seller>/<country>/`,
+   a multi-marketplace file into `inbox/<seller>/` (one run per marketplace it names);
 4. run the drop-folder sensor and execute every run it requests in-process (the same job `make dev` runs), then one
    more tick that moves the finished files to data/processed/ (or data/failed/);
-5. print a per-file, per-SKU summary: accepted / invalid with Amazon's reasons / rejected locally with the rule.
+5. print a per-file summary: counts (rows, rejected locally by rule, accepted, invalid, live), then one line per SKU
+   with a problem (invalid with Amazon's reasons, rejected locally with the rule), capped per file.
 
 Dagster's instance lives in DAGSTER_HOME (default .dagster_home), so the runs show up in `make dev` afterwards.
 """
@@ -14,17 +18,22 @@ Dagster's instance lives in DAGSTER_HOME (default .dagster_home), so the runs sh
 from __future__ import annotations
 
 import argparse
-import json
+import base64
+import contextlib
 import os
-import re
+import secrets as random_secrets
 import shutil
 import sys
 import time
 import warnings
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+REGIONS = ("NA", "EU", "FE")
+SUFFIXES = {".csv", ".tsv", ".xlsx", ".parquet", ".ndjson", ".jsonl"}
 
 
 def _prepare_dagster_home() -> Path:
@@ -34,28 +43,72 @@ def _prepare_dagster_home() -> Path:
     return home
 
 
-def _country_of(name: str) -> str:
-    from amz_pipeline.spapi import endpoints
-
-    match = re.search(r"[_.-]([A-Za-z]{2})$", Path(name).stem.removesuffix(".full"))
-    if match:
-        try:
-            return endpoints.marketplace(match.group(1)).country_code
-        except endpoints.UnknownMarketplaceError:
-            pass
-    return "US"
-
-
 def copy_samples(samples: Path, inbox: Path, seller_id: str) -> list[Path]:
+    """Single-marketplace files into their country folder, multi-marketplace ones into the seller folder."""
+    from assets.sensors import file_marketplaces
+
     copied = []
-    suffixes = {".csv", ".tsv", ".xlsx", ".parquet", ".ndjson", ".jsonl"}
-    for sample in sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in suffixes):
-        target = inbox / seller_id / _country_of(sample.name) / sample.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(sample, target)
-        copied.append(target)
+    for sample in sorted(p for p in samples.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES):
+        countries = sorted(set(file_marketplaces(sample)))
+        folder = inbox / seller_id / countries[0] if len(countries) == 1 else inbox / seller_id
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample, folder / sample.name)
+        copied.append(folder / sample.name)
     return copied
 
+
+# --- sandboxes and credentials ------------------------------------------------------------------------------------
+
+def start_sandboxes(stack: contextlib.ExitStack, speed: float) -> dict[str, str]:
+    """One sandbox per region; their URLs go to AMZ_SANDBOX_URL_<REGION> (read by the client resource)."""
+    from amz_pipeline.sandbox import SandboxConfig
+    from amz_pipeline.sandbox.server import SandboxServer
+
+    urls = {}
+    for region in REGIONS:
+        server = stack.enter_context(SandboxServer(SandboxConfig(speed=speed, feed_processing_delay_seconds=0.0)))
+        urls[region] = server.base_url
+        os.environ[f"AMZ_SANDBOX_URL_{region}"] = server.base_url
+    os.environ["AMZ_SANDBOX_URL"] = urls["NA"]
+    return urls
+
+
+def regional_credentials(seller: dict, region: str) -> dict[str, str]:
+    """The demo seller's credentials in `region`: the published ones in its home region, a refresh token of its own
+    in every other region (one LWA app, one refresh token per region, as SP-API authorizes)."""
+    token = seller["refresh_token"] if region == seller["region"] else f"{seller['refresh_token']}-{region.lower()}"
+    return {"client_id": seller["client_id"], "client_secret": seller["client_secret"], "refresh_token": token}
+
+
+def use_demo_secret_store() -> None:
+    """The encrypted database store, with a key that lives only in this process unless one is configured."""
+    os.environ["AMZ_SECRETS_BACKEND"] = "db"
+    if not os.environ.get("AMZ_SECRETS_KEY") and not os.environ.get("AMZ_SECRETS_KMS_KEY_ID"):
+        os.environ["AMZ_SECRETS_KEY"] = base64.b64encode(random_secrets.token_bytes(32)).decode()
+
+
+def register_demo_seller(urls: dict[str, str], seller: dict, resources: dict) -> None:
+    """In every region: the sandbox learns the seller (POST /_sandbox/sellers, idempotent), the secret store its
+    credentials, our database the seller and the secret's name."""
+    import httpx
+
+    from amz_pipeline.spapi.secrets import secret_name
+    from amz_pipeline.storage.repositories import ensure_seller, set_credential_ref
+
+    store = resources["secrets"].store()
+    with resources["database"].session() as session:
+        ensure_seller(session, seller["seller_id"], "Demo seller")
+    for region, url in urls.items():
+        credentials = regional_credentials(seller, region)
+        body = {"seller_id": seller["seller_id"], "region": region, **credentials}
+        httpx.post(f"{url}/_sandbox/sellers", json=body, timeout=10).raise_for_status()
+        name = secret_name(store.profile, seller["seller_id"], region)
+        store.put(name, credentials)
+        with resources["database"].session() as session:
+            set_credential_ref(session, seller["seller_id"], region, name)
+
+
+# --- running ---------------------------------------------------------------------------------------------------------
 
 # The run's events all go to the instance's event log (see them in `make dev`); the terminal shows the summary only.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -69,7 +122,7 @@ def _interrupted(result) -> bool:
                if event.event_type == dg.DagsterEventType.RUN_FAILURE)
 
 
-def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5) -> list:
+def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5, echo=print) -> list:
     """Tick the drop-folder sensor and execute the runs it asks for, until the inbox is settled."""
     import dagster as dg
     from dagster._core.storage.tags import RUN_KEY_TAG
@@ -85,30 +138,21 @@ def run_pipeline(defs, resources: dict, instance, *, max_ticks: int = 5) -> list
         if not tick.run_requests:
             return results
         for request in tick.run_requests:
-            print(f"  running {request.job_name} for {request.tags['amz/file']} ...", flush=True)
             job = defs.resolve_job_def(request.job_name)
             started = time.monotonic()
             result = job.execute_in_process(
                 run_config={**request.run_config, **QUIET}, instance=instance, partition_key=request.partition_key,
                 tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False,
             )
-            print(f"    {'ok' if result.success else 'FAILED'} in {time.monotonic() - started:.1f} s", flush=True)
+            echo(f"  {request.tags['amz/file']:<44} {request.partition_key:<20} "
+                 f"{'ok' if result.success else 'FAILED'} in {time.monotonic() - started:4.1f} s")
             if _interrupted(result):
                 raise KeyboardInterrupt
             results.append((request, result))
     return results
 
 
-def register_demo_seller(base_url: str, seller: dict, database) -> None:
-    """The sandbox knows the demo seller from start-up; registering again is idempotent. Our database gets the row."""
-    import httpx
-
-    from amz_pipeline.storage.repositories import ensure_seller
-
-    httpx.post(f"{base_url}/_sandbox/sellers", json=seller, timeout=10).raise_for_status()
-    with database.session() as session:
-        ensure_seller(session, seller["seller_id"], "Demo seller")
-
+# --- summary ---------------------------------------------------------------------------------------------------------
 
 def _output(result, node: str, output: str = "result"):
     try:
@@ -137,44 +181,95 @@ def _listing_rows(database, seller_id: str, marketplace_id: str, skus: list[str]
         return rows
 
 
-def render(results: list, instance, resources: dict, seller_id: str, max_skus: int = 12) -> str:
-    """Per file: counts and outcome; per SKU: accepted / live / invalid (Amazon's reasons) / rejected locally."""
-    from assets.partitions import parse
-    from assets.sensors import run_failure_reason
+NOT_PUBLISHED = "validated (not published)"
+PROBLEM_STATES = ("invalid", "error", "suppressed", NOT_PUBLISHED)
 
-    lines = []
-    for request, result in results:
+
+class FileSummary:
+    """What one dropped file became, over the runs of every marketplace it feeds."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.runs: list[str] = []
+        self.stops: list[str] = []
+        self.file_rows: int | None = None
+        self.rows = 0
+        self.rejected = 0
+        self.by_rule: Counter[str] = Counter()
+        self.states: Counter[str] = Counter()
+        self.problems: list[str] = []
+
+    def add_run(self, request, result, instance, database) -> None:
+        from assets.partitions import parse
+        from assets.sensors import run_failure_reason
+
         pair = parse(request.partition_key)
+        self.runs.append(f"{pair.country} {'ok' if result.success else 'FAILED'}")
+        if not result.success:
+            self.stops.append(f"{pair.country}: {run_failure_reason(instance, result.run_id).splitlines()[0][:200]}")
+        raw = _output(result, "raw_catalog")
         valid = _output(result, "validated_catalog", "validated_catalog")
         rejects = _output(result, "validated_catalog", "catalog_rejects")
-        changes = _output(result, "listing_changes")
-        lines.append(f"== {request.tags['amz/file']}  [{pair.key}]  run {result.run_id[:8]}: "
-                     f"{'succeeded' if result.success else 'FAILED'}")
-        if not result.success:
-            reason = run_failure_reason(instance, result.run_id).splitlines()[0][:240]
-            lines.append(f"   stopped: {reason}")
-        if valid is None:
-            continue
-        rejected_skus = sorted(set(rejects["sku"].drop_nulls().to_list())) if rejects is not None and rejects.height else []
-        lines.append(f"   rows valid {valid.height}, rejected locally {len(rejected_skus)}, "
-                     f"changes to publish {changes.height if changes is not None else 0}")
+        if raw is None or valid is None or rejects is None:
+            return
+        self.file_rows = _metadata(result, "raw_catalog").get("file_rows", self.file_rows)
+        stored = _metadata(result, "validated_catalog")
+        self.rows += int(stored.get("rows", raw.height))
+        self.rejected += int(stored.get("rejected", 0))
+        self.by_rule.update({k.removeprefix("rejects/"): int(v) for k, v in stored.items()
+                             if k.startswith("rejects/")})
         skus = valid["sku"].to_list() if "sku" in valid.columns else []
-        states = _listing_rows(resources["database"], seller_id, pair.marketplace_id, skus)
-        for sku in skus[:max_skus]:
-            status, issues = states.get(sku, ("validated (not published)", []))
-            detail = f" — {'; '.join(issues)[:160]}" if issues else ""
-            lines.append(f"   {sku:<28} {status}{detail}")
-        if len(skus) > max_skus:
-            tally: dict[str, int] = {}
-            for sku in skus:
-                tally[states.get(sku, ("validated (not published)",))[0]] = tally.get(
-                    states.get(sku, ("validated (not published)",))[0], 0) + 1
-            lines.append(f"   … {len(skus) - max_skus} more; all valid SKUs by state: {json.dumps(tally)}")
-        for row in (rejects.to_dicts() if rejects is not None else [])[:max_skus]:
-            lines.append(f"   {str(row.get('sku') or '(no sku)'):<28} rejected locally (row {row.get('row')}): "
-                         f"{row.get('rule')}: {str(row.get('message'))[:120]}")
-        if rejects is not None and rejects.height > max_skus:
-            lines.append(f"   … {rejects.height - max_skus} more local rejects in catalog_rejects")
+        states = _listing_rows(database, pair.seller_id, pair.marketplace_id, skus) if result.success else {}
+        for sku in skus:
+            status, issues = states.get(sku, (NOT_PUBLISHED, []))
+            self.states[status] += 1
+            if status in PROBLEM_STATES and status != NOT_PUBLISHED:
+                self.problems.append(f"{sku:<30} {pair.country}  {status}: {'; '.join(issues)[:150]}")
+        for row, group in sorted(rejects.group_by("row"), key=lambda item: item[0][0]):
+            sku = group["sku"][0] or "(no sku)"
+            reasons = "; ".join(f"{r['rule']}: {str(r['message'])[:90]}" for r in group.iter_rows(named=True)
+                                if r["severity"] == "error")
+            self.problems.append(f"{sku:<30} {pair.country}  rejected locally (row {row[0]}): {reasons[:150]}")
+
+    def render(self, max_problems: int) -> list[str]:
+        valid = self.rows - self.rejected
+        lines = [f"== {self.name}: {len(self.runs)} run(s) [{', '.join(self.runs)}]"]
+        lines += [f"   stopped {stop}" for stop in self.stops]
+        lost = "" if self.file_rows in (None, self.rows) else f"  (!! file has {self.file_rows} rows)"
+        lines.append(f"   rows {self.rows}{lost} = valid {valid} + rejected locally {self.rejected}")
+        published = ", ".join(f"{state} {n}" for state, n in self.states.most_common())
+        lines.append(f"   valid SKUs: {published or 'none'}")
+        if self.by_rule:
+            lines.append("   rejected by rule: " + ", ".join(f"{r} {n}" for r, n in self.by_rule.most_common()))
+        lines += [f"   {line}" for line in self.problems[:max_problems]]
+        if len(self.problems) > max_problems:
+            lines.append(f"   … {len(self.problems) - max_problems} more problem SKUs: see data/issues/<seller>."
+                         "<country>.csv and data/rejected/")
+        return lines
+
+
+def _metadata(result, node: str) -> dict:
+    for materialization in result.asset_materializations_for_node(node):
+        return {k: v.value for k, v in materialization.metadata.items()}
+    return {}
+
+
+def render(results: list, instance, resources: dict, max_problems: int = 12) -> str:
+    by_file: dict[str, FileSummary] = {}
+    for request, result in results:
+        name = request.tags["amz/file"]
+        summary = by_file.setdefault(name, FileSummary(name))
+        summary.add_run(request, result, instance, resources["database"])
+    lines: list[str] = []
+    for summary in by_file.values():
+        lines += summary.render(max_problems)
+    totals: dict[str, int] = defaultdict(int)
+    for summary in by_file.values():
+        totals["rows"] += summary.rows
+        totals["rejected locally"] += summary.rejected
+        for state, n in summary.states.items():
+            totals[state] += n
+    lines.append("== all files: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
     return "\n".join(lines)
 
 
@@ -182,19 +277,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed", type=float, default=50.0, help="sandbox speed factor (rates ×N, delays ÷N)")
     parser.add_argument("--samples", type=Path, default=ROOT / "data" / "samples")
+    parser.add_argument("--max-problems", type=int, default=12, help="problem SKU lines shown per file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     started = time.monotonic()
     _prepare_dagster_home()
+    use_demo_secret_store()
+    os.environ.setdefault("AMZ_FEED_POLL_MAX_SECONDS", "1")  # the sandboxes finish feeds at once
+    os.environ.pop("AMZ_SPAPI_ENDPOINT", None)
 
-    from amz_pipeline.sandbox import SandboxConfig
-    from amz_pipeline.sandbox.server import SandboxServer
-
-    config = SandboxConfig(speed=args.speed, feed_processing_delay_seconds=0.0, seed=0)
-    with SandboxServer(config) as sandbox:
-        os.environ["AMZ_SANDBOX_URL"] = sandbox.base_url
-        os.environ.setdefault("AMZ_FEED_POLL_MAX_SECONDS", "1")  # the sandbox finishes feeds at once
-        os.environ.pop("AMZ_SPAPI_ENDPOINT", None)
+    with contextlib.ExitStack() as stack:
+        urls = start_sandboxes(stack, args.speed)
         import dagster as dg
 
         from assets.definitions import defs
@@ -203,17 +296,20 @@ def main(argv: list[str] | None = None) -> int:
 
         seller = demo_seller()
         resources = default_resources()
-        register_demo_seller(sandbox.base_url, seller, resources["database"])
+        register_demo_seller(urls, seller, resources)
         inbox = resources["settings"].folder("inbox")
         files = copy_samples(args.samples, inbox, seller["seller_id"])
         if not files:
             print(f"no sample catalogs in {args.samples}; nothing to publish")
             return 1
-        print(f"sandbox at {sandbox.base_url}; {len(files)} sample file(s) dropped into {inbox}")
+        print(f"sandboxes {', '.join(f'{r} {u}' for r, u in urls.items())}")
+        print(f"{len(files)} sample file(s) dropped into {inbox}:")
+        for path in files:
+            print(f"  {path.relative_to(inbox)}")
         instance = dg.DagsterInstance.get()
         results = run_pipeline(defs, resources, instance)
         print()
-        print(render(results, instance, resources, seller["seller_id"]))
+        print(render(results, instance, resources, args.max_problems))
     print(f"\ndemo finished in {time.monotonic() - started:.1f} s; open the runs with `make dev`")
     return 0 if results and all(r.success for _, r in results) else 1
 

@@ -16,6 +16,9 @@ from resources.settings import SettingsResource
 
 SELLER = "A1DEMOSELLER01"
 CSV = "sku,product_type,item_name,price,quantity\nSKU-1,PRODUCT,Mug,9.99,3\n"
+MULTI = ("sku,product_type,marketplace,item_name,price,quantity\n"
+         "SKU-1,PRODUCT,US,Mug,9.99,3\nSKU-2,PRODUCT,DE,Tasse,8.99,3\nSKU-3,PRODUCT,A1PA6795UKMFR9,Teller,5,1\n"
+         "SKU-4,PRODUCT,XX,Plate,5,1\n")
 
 
 def _tick(instance: dg.DagsterInstance, data_dir: Path, cursor: str | None = None) -> dg.SensorResult:
@@ -112,8 +115,11 @@ def test_failed_run_moves_file_to_failed_with_an_error_report(instance, data_dir
 @pytest.mark.parametrize(
     ("rel", "text", "reason"),
     [
-        ("stray.csv", CSV, "not in a seller/marketplace folder"),
-        (f"{SELLER}/catalog.csv", CSV, "not in a seller/marketplace folder"),
+        ("stray.csv", CSV, "not in a seller folder"),
+        (f"{SELLER}/US/x/y/catalog.csv", CSV, "not in a seller folder"),
+        (f"{SELLER}/catalog.csv", CSV, "no row names a known Amazon marketplace"),
+        (f"{SELLER}/catalog.csv", MULTI.replace(",US,", ",XX,").replace(",DE,", ",,").replace("A1PA6795UKMFR9", "ZZ"),
+         "no row names a known Amazon marketplace"),
         (f"{SELLER}/XX/catalog.csv", CSV, "unknown marketplace"),
         (f"{SELLER}/US/catalog.pdf", "%PDF-1.4", "unsupported file type"),
         (f"{SELLER}/US/empty.csv", "", "is empty"),
@@ -158,3 +164,43 @@ def test_existing_partition_is_not_added_twice(instance, data_dir):
     instance.add_dynamic_partitions(seller_marketplace.name, [f"{SELLER}.US"])
     _drop(data_dir, f"{SELLER}/US/catalog.csv")
     assert _tick(instance, data_dir).dynamic_partitions_requests == []
+
+
+def test_multi_marketplace_file_requests_one_run_per_marketplace_it_names(instance, data_dir):
+    path = _drop(data_dir, f"{SELLER}/catalog.csv", MULTI)
+    result = _tick(instance, data_dir)
+    by_key = {r.partition_key: r for r in result.run_requests}
+    assert sorted(by_key) == [f"{SELLER}.DE", f"{SELLER}.US"]  # the marketplace id A1PA6795UKMFR9 is DE; XX is none
+    assert result.dynamic_partitions_requests[0].partition_keys == sorted(by_key)
+    configs = {key: r.run_config["ops"]["raw_catalog"]["config"] for key, r in by_key.items()}
+    assert all(c["multi_marketplace"] and c["path"] == str(path) for c in configs.values())
+    assert [k for k, c in configs.items() if c["take_unplaced"]] == [f"{SELLER}.DE"]  # exactly one takes row XX
+    assert len({r.run_key for r in result.run_requests}) == 2
+    assert {r.tags["amz/marketplace"] for r in result.run_requests} == {"DE", "US"}
+
+    # The file stays until every run has finished; one failed run sends it to failed/ naming that marketplace.
+    _finish(instance, by_key[f"{SELLER}.US"].run_key, dg.DagsterRunStatus.SUCCESS)
+    waiting = _tick(instance, data_dir, result.cursor)
+    # DE has no run yet, so it is asked for again under the same run key (Dagster launches it once).
+    assert [r.run_key for r in waiting.run_requests] == [by_key[f"{SELLER}.DE"].run_key] and path.exists()
+    _finish(instance, by_key[f"{SELLER}.DE"].run_key, dg.DagsterRunStatus.FAILURE)
+    _tick(instance, data_dir, waiting.cursor)
+    assert not path.exists()
+    [report] = (data_dir / "failed" / SELLER).glob("*.error.json")
+    reason = json.loads(report.read_text())["reason"]
+    assert reason.startswith("DE: ") and "other marketplaces' runs succeeded" in reason
+
+
+def test_multi_marketplace_file_is_read_once_per_content(instance, data_dir, monkeypatch):
+    _drop(data_dir, f"{SELLER}/catalog.csv", MULTI)
+    first = _tick(instance, data_dir)
+    monkeypatch.setattr(sensors, "file_marketplaces", lambda path: pytest.fail("read again"))
+    second = _tick(instance, data_dir, first.cursor)
+    assert {r.run_key for r in second.run_requests} == {r.run_key for r in first.run_requests}
+
+
+def test_multi_marketplace_draft_folder(instance, data_dir):
+    _drop(data_dir, f"{SELLER}/drafts/catalog.csv", MULTI)
+    result = _tick(instance, data_dir)
+    assert {r.job_name for r in result.run_requests} == {"catalog_draft_job"}
+    assert len(result.run_requests) == 2
