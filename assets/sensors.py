@@ -19,7 +19,7 @@ from resources.spapi import SPAPIClientResource
 from . import inbox as drop_folder
 from . import jobs, meta
 from .logs import core_logs
-from .partitions import MARKETPLACE_TAG, SELLER_TAG, SellerMarketplace, seller_marketplace
+from .partitions import SELLER_TAG, SellerMarketplace, seller_marketplace
 
 # Submissions the engine still has work on (amz_pipeline.publishing.feeds.submit.ACTIVE_STATUSES).
 OPEN_FEED_STATUSES = ("planned", "uploaded", "intent", "submitted", "processed", "done")
@@ -88,20 +88,20 @@ def file_marketplaces(path) -> list[str]:
 
 
 def _finish_drop(context: dg.SensorEvaluationContext, settings: SettingsResource, drop: drop_folder.Drop,
-                 runs: list[dg.DagsterRun], stamp: str) -> None:
+                 runs: dict[SellerMarketplace, dg.DagsterRun], stamp: str) -> None:
     """Every run of the file has finished: move it to processed/ (all succeeded) or failed/ with the reasons."""
     inbox = settings.folder("inbox")
-    failed = [run for run in runs if run.status != dg.DagsterRunStatus.SUCCESS]
+    failed = {target: run for target, run in runs.items() if run.status != dg.DagsterRunStatus.SUCCESS}
     if not failed:
         drop_folder.move_out(drop.path, inbox, settings.folder("processed"), stamp)
         return
     moved = drop_folder.move_out(drop.path, inbox, settings.folder("failed"), stamp)
-    reasons = [(f"{run.tags.get(MARKETPLACE_TAG)}: " if drop.multi_marketplace else "")
-               + run_failure_reason(context.instance, run.run_id) for run in failed]
+    reasons = [(f"{target.country}: " if drop.multi_marketplace else "")
+               + run_failure_reason(context.instance, run.run_id) for target, run in failed.items()]
     if drop.multi_marketplace and len(failed) < len(runs):
         reasons.append("the other marketplaces' runs succeeded; dropping the file again re-publishes only what "
                        "changed")
-    drop_folder.write_error_report(moved, "; ".join(reasons), original=drop.rel, run_id=failed[0].run_id)
+    drop_folder.write_error_report(moved, "; ".join(reasons), original=drop.rel, run_id=next(iter(failed.values())).run_id)
 
 
 @dg.sensor(
@@ -130,7 +130,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: SettingsResource
         if drop.draft and all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs.values()):
             continue  # a reviewed draft stays until it is published (publish_queue moves it) or replaced
         # Finished: out of the inbox, so that dropping the same content again later starts new runs.
-        _finish_drop(context, settings, drop, list(runs.values()), stamp)
+        _finish_drop(context, settings, drop, runs, stamp)
         cursor["files"].pop(drop.rel, None)
 
     known = set(context.instance.get_dynamic_partitions(seller_marketplace.name))

@@ -31,6 +31,36 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 @pytest.fixture
+def eu_sandbox():
+    """A second live sandbox serving the EU region (our sandbox holds one region per seller, like one endpoint)."""
+    from amz_pipeline.sandbox import SandboxConfig
+    from amz_pipeline.sandbox.server import SandboxServer
+
+    with SandboxServer(SandboxConfig(speed=50.0, feed_processing_delay_seconds=0.0)) as server:
+        yield server
+
+
+@pytest.fixture
+def regional_pipeline(pipeline, sandbox_server, eu_sandbox, monkeypatch):
+    """`pipeline` with the demo seller registered in NA and EU (one refresh token each) and its credentials in the
+    encrypted database secret store; the client resource picks the sandbox and the secret by region."""
+    import base64
+    import os
+
+    from resources.spapi import SPAPIClientResource, demo_seller
+    from scripts.demo import register_demo_seller
+
+    monkeypatch.setenv("AMZ_SECRETS_BACKEND", "db")
+    monkeypatch.setenv("AMZ_SECRETS_KEY", base64.b64encode(os.urandom(32)).decode())
+    urls = {"NA": sandbox_server.base_url, "EU": eu_sandbox.base_url}
+    spapi = SPAPIClientResource(sandbox_url=sandbox_server.base_url, sandbox_urls=urls)
+    resources = {**pipeline.resources, "spapi": spapi}
+    register_demo_seller(urls, demo_seller(), resources)
+    return dg.Definitions(assets=pipeline.assets, asset_checks=pipeline.asset_checks, jobs=pipeline.jobs,
+                          sensors=pipeline.sensors, resources=resources)
+
+
+@pytest.fixture
 def pipeline(sandbox_server, data_dir):
     """The code location's assets, checks and jobs bound to this test's data directory and live sandbox."""
     from assets.definitions import defs

@@ -19,22 +19,33 @@ SAMPLES = ROOT / "data" / "samples"
 
 
 def _run_drop(pipeline, instance, data_dir: Path, sample: str, country: str):
-    target = data_dir / "inbox" / "A1DEMOSELLER01" / country / sample
+    [(_, result)] = _run_drops(pipeline, instance, data_dir, sample, country)
+    return result
+
+
+def _run_drops(pipeline, instance, data_dir: Path, sample: str, country: str | None):
+    """Drop a sample into inbox/<seller>/<country>/ (or the seller folder when country is None), tick the sensor
+    and execute every run it asks for: [(partition key, result)]."""
+    folder = data_dir / "inbox" / "A1DEMOSELLER01"
+    target = (folder / country if country else folder) / sample
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SAMPLES / sample, target)
     resources = {"settings": pipeline.resources["settings"]}
     tick = inbox_sensor(dg.build_sensor_context(instance=instance, resources=resources))
     for request in tick.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    [request] = tick.run_requests
-    job = pipeline.resolve_job_def(request.job_name)
-    return job.execute_in_process(run_config=request.run_config, instance=instance,
-                                  partition_key=request.partition_key,
-                                  tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False)
+    results = []
+    for request in tick.run_requests:
+        job = pipeline.resolve_job_def(request.job_name)
+        results.append((request.partition_key, job.execute_in_process(
+            run_config=request.run_config, instance=instance, partition_key=request.partition_key,
+            tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False)))
+    return results
 
 
 def _metadata(result, node: str) -> dict:
-    [materialization] = result.asset_materializations_for_node(node)
+    [materialization] = [m for m in result.asset_materializations_for_node(node)
+                         if m.asset_key == dg.AssetKey(node)]
     return {k: v.value for k, v in materialization.metadata.items()}
 
 
@@ -99,3 +110,35 @@ def test_blocking_reject_rate_check_stops_publishing(pipeline, instance, data_di
     ran = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
     assert "validated_catalog" in ran and "publish_queue" not in ran
     assert _admin(sandbox_server, f"sellers/{demo_seller['seller_id']}/listings")["listings"] == []
+
+
+@pytest.mark.slow
+def test_multi_marketplace_file_publishes_each_row_to_its_marketplace_in_its_region(
+        regional_pipeline, instance, data_dir, sandbox_server, eu_sandbox, demo_seller):
+    expected = json.loads((SAMPLES / "expected.json").read_text())["catalog_small.ndjson"]
+    results = dict(_run_drops(regional_pipeline, instance, data_dir, "catalog_small.ndjson", None))
+    assert sorted(results) == ["A1DEMOSELLER01.DE", "A1DEMOSELLER01.UK", "A1DEMOSELLER01.US"]
+    failures = {k: [e.message for e in r.all_events if e.event_type_value == "STEP_FAILURE"]
+                for k, r in results.items() if not r.success}
+    assert not failures
+
+    validated = {key: _metadata(result, "validated_catalog") for key, result in results.items()}
+    # Nothing lost: the shares add up to the file, rows = valid + rejected in each run and across them.
+    assert sum(m["rows"] for m in validated.values()) == expected["rows"]
+    assert sum(m["valid"] for m in validated.values()) == expected["rows"] - len(expected["rejected"])
+    assert sum(m["rejected"] for m in validated.values()) == len(expected["rejected"])
+    assert all(m["rows"] == m["valid"] + m["rejected"] for m in validated.values())
+
+    # Each accepted SKU sits in its own marketplace, in the sandbox of that marketplace's region.
+    seller = demo_seller["seller_id"]
+    per_region = {"NA": sandbox_server, "EU": eu_sandbox}
+    for key, result in results.items():
+        country = key.split(".")[1]
+        published = _metadata(result, "sku_publish")
+        server = per_region["NA" if country == "US" else "EU"]
+        marketplace = {"US": "ATVPDKIKX0DER", "DE": "A1PA6795UKMFR9", "UK": "A1F83G8C2ARO7P"}[country]
+        listed = [row["sku"] for row in _admin(server, f"sellers/{seller}/listings")["listings"]
+                  if row["marketplace_id"] == marketplace]
+        valid = result.output_for_node("validated_catalog", "validated_catalog")
+        upserts = valid.filter(valid["operation"].fill_null("") != "delete")["sku"].to_list()
+        assert published["invalid"] == 0 and sorted(listed) == sorted(upserts)
