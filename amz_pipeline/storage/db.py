@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -50,7 +51,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def alembic_config(url: str) -> Config:
-    config = Config()
+    # stdout looked up now: Alembic's default is the sys.stdout of import time, past any later redirection.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # ConfigParser interpolation: a literal % in a URL (e.g. %2C in options) must be doubled.
     config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
