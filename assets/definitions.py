@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from . import catalog, checks, jobs, product_types, publishing, schedules, sensors
+from . import catalog, checks, interactive, jobs, product_types, publishing, schedules, sensors
 from .resources_config import default_resources
 
 defs = dg.Definitions(
@@ -15,7 +15,7 @@ defs = dg.Definitions(
     asset_checks=[checks.schema_validity, checks.reject_rate, checks.feed_report_error_rate,
                   checks.accepted_not_live, checks.dead_letter_growth],
     jobs=[jobs.catalog_publish_job, jobs.catalog_draft_job, schedules.dlq_redrive_job, schedules.product_types_job,
-          sensors.feed_poll_job],
+          sensors.feed_poll_job, interactive.sku_updates_job],
     schedules=[schedules.nightly_full_sync, schedules.price_quantity_sync, schedules.dlq_redrive_hourly,
                schedules.weekly_product_types],
     sensors=[sensors.inbox_sensor, sensors.alert_on_run_failure, sensors.feed_status_sensor],

@@ -234,8 +234,7 @@ def processing_reports(context: dg.AssetExecutionContext, feed_submissions: pl.D
 
 
 def listing_states(database: DatabaseResource, seller_id: str) -> list[dict]:
-    fn = core._attr("amz_pipeline.publishing.status", "listing_states", "listing status")
-    return fn(database.engine(), seller_id)
+    return core.listing_states(database.engine(), seller_id)
 
 
 def write_issues_file(root: Path, partition: str, frame: pl.DataFrame) -> tuple[Path, Path]:

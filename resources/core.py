@@ -203,6 +203,28 @@ def changes_from_delta(valid: pl.DataFrame, delta: pl.DataFrame, *, seller_id: s
     return fn(valid, delta, seller_id=seller_id, full_catalog=full_catalog)
 
 
+def queue_change(seller_id: str, marketplace_id: str, sku: str, operation: str, body: dict | None, *,
+                 attributes: dict | None = None) -> Any:
+    """A publishing `Change` (operation: update | partial_update | patch | delete); `attributes` is the full desired
+    attribute set stored on the listing. FBA entries never carry a merchant quantity."""
+    queue = _attr("amz_pipeline.publishing.queue", "Operation", "the publishing engine")
+    change_cls = _attr("amz_pipeline.publishing.queue", "Change", "the publishing engine")
+    strip = _attr("amz_pipeline.publishing.changes", "strip_fba_quantity", "the publishing engine")
+    if body and "attributes" in body:
+        body = {**body, "attributes": strip(body["attributes"])}
+    return change_cls(seller_id, marketplace_id, sku, queue(operation), body,
+                      attributes=strip(attributes) if attributes else attributes)
+
+
+def offer_change(seller_id: str, marketplace_id: str, sku: str, *, product_type: str, attributes: dict) -> Any:
+    """The price/quantity fast path: a PATCH of `purchasable_offer` (replace) and `fulfillment_availability` (merge)
+    taken from the desired `attributes` (`amz_pipeline.publishing.changes.change_for`, action offer_only)."""
+    fn = _attr("amz_pipeline.publishing.changes", "change_for", "the publishing engine")
+    return fn(seller_id=seller_id, marketplace_id=marketplace_id, sku=sku, action="offer_only",
+              product_type=product_type, attributes=attributes, listing_hash=None, offer_hash=None,
+              full_catalog=False)
+
+
 def publish_changes(engine: Any, changes: list, *, run_id: str, mode: str, config: Any) -> Any:
     """`PublishPlan(channel, enqueued, feed_submissions)`: route, enqueue and chunk feeds in one transaction."""
     fn = _attr("amz_pipeline.publishing.engine", "publish_changes", "the publishing engine")
@@ -242,6 +264,12 @@ def poll_feeds(engine: Any, clients: Any, *, run_id: str | None, config: Any, ow
                 "next_wakeup_s": driver.next_wakeup(run_id)}
 
     return asyncio.run(main())
+
+
+def listing_states(engine: Any, seller_id: str) -> list[dict[str, Any]]:
+    """`[{"seller", "marketplace", "sku", "status", "asin", "issues": [{"code", "severity", "message",
+    "attributeNames"}]}]` for every listing of the seller."""
+    return _attr("amz_pipeline.publishing.status", "listing_states", "listing status")(engine, seller_id)
 
 
 def auto_redrive(engine: Any, *, max_redrives: int) -> Any:

@@ -4,6 +4,9 @@
 separate dagster-dg-cli package and a dg project layout, and `workspace.yaml` is what production uses anyway). It runs
 the webserver and the daemon, so the drop-folder sensor, schedules and the run queue work as in production.
 
+The sandbox runs once per SP-API region (NA on --sandbox-port, EU and FE on the next two ports) with the demo seller
+registered in each and its credentials in the secret store, as `make demo` does.
+
 `dagster dev` runs in its own session (start_new_session): started in the background from a non-interactive shell it
 would otherwise ignore SIGINT/SIGTERM (STACK-NOTES.md), so this script stops it by signalling its process group.
 """
@@ -43,7 +46,7 @@ def dagster_dev_command(host: str, port: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=3000, help="Dagster UI port")
-    parser.add_argument("--sandbox-port", type=int, default=8787)
+    parser.add_argument("--sandbox-port", type=int, default=8787, help="NA sandbox port; EU and FE use the next two")
     parser.add_argument("--speed", type=float, default=10.0, help="sandbox speed factor")
     parser.add_argument("--feed-delay", type=float, default=2.0, help="sandbox feed processing delay (s, at speed 1)")
     args = parser.parse_args(argv)
@@ -54,13 +57,26 @@ def main(argv: list[str] | None = None) -> int:
 
     from amz_pipeline.sandbox import SandboxConfig
     from amz_pipeline.sandbox.server import SandboxServer
+    from scripts.demo import REGIONS, register_demo_seller, use_demo_secret_store
 
+    use_demo_secret_store()
     config = SandboxConfig(speed=args.speed, feed_processing_delay_seconds=args.feed_delay)
-    with SandboxServer(config, port=args.sandbox_port) as sandbox:
-        env = {**os.environ, "AMZ_SANDBOX_URL": sandbox.base_url}
-        env.pop("AMZ_SPAPI_ENDPOINT", None)
-        print(f"sandbox: {sandbox.base_url} (LWA {sandbox.lwa_token_url}); admin API {sandbox.base_url}/_sandbox/")
-        print(f"Dagster UI: http://127.0.0.1:{args.port}  (DAGSTER_HOME={home}); drop files into data/inbox/<seller>/<country>/")
+    with contextlib.ExitStack() as stack:
+        urls = {}
+        for offset, region in enumerate(REGIONS):  # one sandbox per region, as Amazon has one endpoint per region
+            server = stack.enter_context(SandboxServer(config, port=args.sandbox_port + offset))
+            urls[region] = os.environ[f"AMZ_SANDBOX_URL_{region}"] = server.base_url
+        os.environ["AMZ_SANDBOX_URL"] = urls["NA"]
+        os.environ.pop("AMZ_SPAPI_ENDPOINT", None)
+        from assets.resources_config import default_resources
+        from resources.spapi import demo_seller
+
+        register_demo_seller(urls, demo_seller(), default_resources())
+        env = dict(os.environ)
+        for region, url in urls.items():
+            print(f"sandbox {region}: {url} (LWA {url}/auth/o2/token; admin API {url}/_sandbox/)")
+        print(f"Dagster UI: http://127.0.0.1:{args.port}  (DAGSTER_HOME={home}); drop files into "
+              "data/inbox/<seller>/<country>/ (one marketplace) or data/inbox/<seller>/ (rows name theirs)")
         process = subprocess.Popen(dagster_dev_command("127.0.0.1", args.port), cwd=ROOT, env=env,
                                    start_new_session=True)
         previous = signal.signal(signal.SIGTERM, lambda *_: stop_group(process))
