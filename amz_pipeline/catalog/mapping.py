@@ -476,12 +476,6 @@ def attribute_fragments(plan: Plan, frame: pl.DataFrame, gate: dict[str, Presenc
     return members
 
 
-def attribute_members(plan: Plan, frame: pl.DataFrame, gate: dict[str, Presence] | None = None
-                      ) -> dict[str, pl.Expr]:
-    """Attribute name → its JSON value as one expression (null when the row has none)."""
-    return {name: _expression(f.parts) for name, f in attribute_fragments(plan, frame, gate).items()}
-
-
 def _join_members(members: list[tuple[str, Fragment]]) -> pl.Expr:
     """The attributes object: members in sorted order (`{}` when none is present)."""
     parts = [_expression([json.dumps(k, ensure_ascii=False) + ":", *f.parts]) for k, f in sorted(members, key=lambda m: m[0])]
