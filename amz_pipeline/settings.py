@@ -6,9 +6,11 @@ Profiles (`AMZ_PROFILE`): `dev` (default; our sandbox, SQLite), `stage`, `prod`.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -19,14 +21,54 @@ class SettingsError(ValueError):
     """A configuration value is missing or malformed; the message names the variable."""
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        raise SettingsError(f"{name} must be a {'non-negative' if zero_ok else 'positive'} number of seconds, "
+                            f"got {raw!r}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    raw = (env.get("AMZ_DATABASE_URL") or "").strip()
+    if raw:
+        from sqlalchemy.engine import make_url  # here, not at import: settings stays cheap to import
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(raw)
+        except ArgumentError:
+            # The value itself is not echoed: it may carry a password.
+            raise SettingsError(
+                "AMZ_DATABASE_URL is not a database URL (expected e.g. sqlite:///path/to/file.db or "
+                "postgresql+psycopg://user@host:5432/dbname)") from None
+    return raw
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("AMZ_LOG_LEVEL") or "INFO").strip().upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise SettingsError(f"AMZ_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {level!r}")
+    return level
 
 
 @dataclass(frozen=True)
@@ -38,7 +80,6 @@ class Settings:
     feed_adopt_wait_seconds: float = 600.0
     listings_max_skus: int = 50
     log_level: str = "INFO"
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -49,19 +90,14 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        data_dir = Path(env.get("AMZ_DATA_DIR") or PROJECT_ROOT / "data")
-        try:
-            listings_max = int(env.get("AMZ_LISTINGS_MAX_SKUS") or 50)
-        except ValueError:
-            raise SettingsError("AMZ_LISTINGS_MAX_SKUS must be an integer") from None
         return cls(
             profile=env.get("AMZ_PROFILE") or "dev",
-            data_dir=data_dir,
-            database_url=env.get("AMZ_DATABASE_URL") or "",
-            lease_seconds=_float(env, "AMZ_LEASE_SECONDS", 60.0),
-            feed_adopt_wait_seconds=_float(env, "AMZ_FEED_ADOPT_WAIT_SECONDS", 600.0),
-            listings_max_skus=listings_max,
-            log_level=env.get("AMZ_LOG_LEVEL") or "INFO",
+            data_dir=Path(env.get("AMZ_DATA_DIR") or PROJECT_ROOT / "data"),
+            database_url=_database_url(env),
+            lease_seconds=_seconds(env, "AMZ_LEASE_SECONDS", 60.0, zero_ok=False),
+            feed_adopt_wait_seconds=_seconds(env, "AMZ_FEED_ADOPT_WAIT_SECONDS", 600.0, zero_ok=True),
+            listings_max_skus=_count(env, "AMZ_LISTINGS_MAX_SKUS", 50),
+            log_level=_log_level(env),
         )
 
 
