@@ -49,19 +49,20 @@ class DataKeyProvider(ABC):
 class LocalKey(DataKeyProvider):
     """One 256-bit key held by the process (AMZ_SECRETS_KEY). The key id is a fingerprint, not the key."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, variable: str = "AMZ_SECRETS_KEY") -> None:
         if len(key) != KEY_BYTES:
-            raise SecretBackendError(f"AMZ_SECRETS_KEY must decode to {KEY_BYTES} bytes, got {len(key)}")
+            raise SecretBackendError(f"{variable} must decode to {KEY_BYTES} bytes, got {len(key)}")
         self._key = key
         self.key_id = "local:" + hashlib.sha256(b"amz-pipeline secrets key id\0" + key).hexdigest()[:16]
 
     @classmethod
-    def from_base64(cls, text: str) -> LocalKey:
+    def from_base64(cls, text: str, *, variable: str = "AMZ_SECRETS_KEY") -> LocalKey:
+        """The key from its base64 text; `variable` names where it came from in error messages."""
         try:
             key = base64.b64decode(text.strip(), validate=True)
         except (binascii.Error, ValueError):
-            raise SecretBackendError("AMZ_SECRETS_KEY is not valid base64 (expected 32 random bytes)") from None
-        return cls(key)
+            raise SecretBackendError(f"{variable} is not valid base64 (expected 32 random bytes)") from None
+        return cls(key, variable=variable)
 
     @staticmethod
     def generate() -> str:

@@ -52,7 +52,7 @@ def keys_from_env(env: Mapping[str, str]) -> DataKeyProvider:
     previous = [k.strip() for k in (env.get("AMZ_SECRETS_PREVIOUS_KEYS") or "").split(",") if k.strip()]
     if not previous:
         return current
-    return Keyring(current, [LocalKey.from_base64(k) for k in previous])
+    return Keyring(current, [LocalKey.from_base64(k, variable="AMZ_SECRETS_PREVIOUS_KEYS") for k in previous])
 
 
 def secret_store_from_env(

@@ -22,8 +22,12 @@ from tests.spapi.secrets.secret_data import CREDENTIALS
     ("env", "message"),
     [
         ({}, "needs AMZ_SECRETS_KEY"),
-        ({"AMZ_SECRETS_KEY": "not base64!"}, "not valid base64"),
-        ({"AMZ_SECRETS_KEY": base64.b64encode(b"short").decode()}, "must decode to 32 bytes, got 5"),
+        ({"AMZ_SECRETS_KEY": "not base64!"}, "^AMZ_SECRETS_KEY is not valid base64"),
+        ({"AMZ_SECRETS_KEY": base64.b64encode(b"short").decode()}, "^AMZ_SECRETS_KEY must decode to 32 bytes, got 5"),
+        ({"AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_SECRETS_PREVIOUS_KEYS": "zzz"},
+         "^AMZ_SECRETS_PREVIOUS_KEYS is not valid base64"),
+        ({"AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_SECRETS_PREVIOUS_KEYS": base64.b64encode(b"old").decode()},
+         "^AMZ_SECRETS_PREVIOUS_KEYS must decode to 32 bytes, got 3"),
         ({"AMZ_SECRETS_KEY": LocalKey.generate(), "AMZ_SECRETS_KMS_KEY_ID": "alias/x"}, "not both"),
     ],
 )
