@@ -16,6 +16,15 @@ catalog_draft_job = dg.define_asset_job(
     description="Validate a dropped file without publishing (a draft); publish later by materializing publish_queue.",
 )
 
+draft_publish_job = dg.define_asset_job(
+    "draft_publish_job",
+    selection=dg.AssetSelection.groups("publishing"),
+    executor_def=dg.in_process_executor,
+    tags=NO_RUN_RETRIES,
+    description="Publish a reviewed draft: pick its partition; publish_queue pins the reviewed file and payload "
+                "hashes, re-runs the gates and refuses a file that changed since review.",
+)
+
 catalog_publish_job = dg.define_asset_job(
     "catalog_publish_job",
     selection=dg.AssetSelection.groups("catalog", "publishing"),
