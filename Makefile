@@ -1,18 +1,19 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each creates .venv and installs when needed;
-# the install stamp is keyed on pyproject.toml's hash, so a no-op re-run costs well under 5 s.
+# the install stamp is keyed on the hash of pyproject.toml and constraints.txt (the pinned versions), so a
+# no-op re-run costs well under 5 s.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.stamp-$(shell sha256sum pyproject.toml | cut -c1-16)
+STAMP  := $(VENV)/.stamp-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 .PHONY: install demo test test-fast lint dev bench postgres clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.stamp-*
 	@touch $@
 
