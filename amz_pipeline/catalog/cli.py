@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from amz_pipeline.catalog.errors import CatalogReadError
-from amz_pipeline.catalog.ingest import DEFAULT_BATCH_ROWS, DEFAULT_REJECTS_ROOT, IngestResult, ingest
+from amz_pipeline.catalog.ingest import DEFAULT_BATCH_ROWS, IngestResult, ingest
+from amz_pipeline.settings import Settings
 
 PROGRESS_MIN_BYTES = 20 * 1024 * 1024  # show a progress bar for files from this size on
 
@@ -54,26 +55,30 @@ def _run_with_progress(file: Path, show: bool, **kwargs: Any) -> IngestResult:
 @click.command(name="validate")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
 @click.option("--seller", "seller_id", default="local", show_default=True, envvar="AMZ_SELLER_ID",
-              help="Seller id; rejects go to data/rejected/<seller>/<marketplace>/.")
+              help="Seller id; rejects go to <AMZ_DATA_DIR>/rejected/<seller>/<marketplace>/.")
 @click.option("--marketplace", default=None,
               help="Check every row against this marketplace (US, DE, ... or a marketplace id); rows naming "
                    "another marketplace are rejected. Default: each row's own marketplace column.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the text summary.")
-@click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_REJECTS_ROOT,
-              show_default=True)
+@click.option("--rejects-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where rejects files go.  [default: <AMZ_DATA_DIR>/rejected, as `publish` uses]")
 @click.option("--batch-rows", type=click.IntRange(min=1), default=DEFAULT_BATCH_ROWS, show_default=True)
-def command(file: Path, seller_id: str, marketplace: str | None, as_json: bool, rejects_dir: Path,
+def command(file: Path, seller_id: str, marketplace: str | None, as_json: bool, rejects_dir: Path | None,
             batch_rows: int) -> None:
     """Validate a catalog FILE (CSV, TSV, XLSX, Parquet, NDJSON) and write its rejects for the seller to fix."""
     result: IngestResult | None = None
     error: str | None = None
     try:
+        if not seller_id.strip():
+            raise ValueError("--seller must not be empty")
+        if rejects_dir is None:
+            rejects_dir = Settings.from_env().data_dir / "rejected"
         show_progress = not as_json and file.is_file() and file.stat().st_size >= PROGRESS_MIN_BYTES
         result = _run_with_progress(file, show_progress, seller_id=seller_id, marketplace=marketplace,
                                     batch_rows=batch_rows, rejects_root=rejects_dir)
     except CatalogReadError as exc:
         error = str(exc)
-    except ValueError as exc:  # unknown --marketplace
+    except ValueError as exc:  # empty --seller, unknown --marketplace, a bad AMZ_* variable (SettingsError)
         error = str(exc)
     summary = _summary(file, result, error)
     if as_json:

@@ -95,3 +95,24 @@ def test_missing_file_exits_2(tmp_path):
     result = _run([str(tmp_path / "nope.csv")])
     assert result.exit_code == 2
     assert "file not found" in result.stderr
+
+
+def test_rejects_go_under_amz_data_dir_by_default(tmp_path, monkeypatch):
+    path = _csv(tmp_path, "B,SHIRT,US,Cotton Shirt Red,0,1,red\n")
+    monkeypatch.setenv("AMZ_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    summary = json.loads(_run([str(path), "--json", "--seller", "S1"]).stdout)
+    assert summary["rejects_file"] == str(tmp_path / "data" / "rejected" / "S1" / "US" / "cat.csv.rejects.csv")
+    assert (tmp_path / "data" / "rejected" / "S1" / "US" / "cat.csv.rejects.csv").is_file()
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (["--seller", " "], {}, "--seller must not be empty"),
+    ([], {"AMZ_PROFILE": "production"}, "AMZ_PROFILE must be one of"),
+])
+def test_bad_option_or_environment_exits_2(tmp_path, monkeypatch, args, env, message):
+    path = _csv(tmp_path, "A,SHIRT,US,Cotton Shirt Blue,5,1,blue\n")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = _run([str(path), "--json", *args])
+    assert result.exit_code == 2 and message in json.loads(result.stdout)["error"]
