@@ -90,6 +90,69 @@ def test_run_on_postgres_instance_storage(postgres_database, tmp_path, data_dir,
     assert runs == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("empty_db_url", ["postgres"], indirect=True)
+def test_main_job_on_postgres_dagster_storage_and_postgres_pipeline_database(
+        postgres_database, empty_db_url, pipeline, sandbox_server, tmp_path, data_dir, monkeypatch):
+    """The main job, drop to listing status, with Dagster's storage (deploy/dagster.postgres.yaml) and the
+    pipeline's own database (AMZ_DATABASE_URL) both on PostgreSQL; the end state agrees with the sandbox."""
+    from dagster._core.storage.tags import RUN_KEY_TAG
+
+    from assets.sensors import inbox_sensor
+    from resources.database import DatabaseResource
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(ROOT / "deploy" / "dagster.postgres.yaml", home / "dagster.yaml")
+    url = postgres_database
+    for var, value in {"DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port or 5432),
+                       "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or "",
+                       "DAGSTER_PG_DB": url.database}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("AMZ_DATABASE_URL", empty_db_url)
+    database = DatabaseResource()
+    assert database.engine().dialect.name == "postgresql"
+    defs = dg.Definitions(assets=pipeline.assets, asset_checks=pipeline.asset_checks, jobs=pipeline.jobs,
+                          resources={**pipeline.resources, "database": database})
+    target = data_dir / "inbox" / "A1DEMOSELLER01" / "US" / "catalog_small.ndjson"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(ROOT / "data" / "samples" / "catalog_small.ndjson", target)
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        tick = inbox_sensor(dg.build_sensor_context(instance=instance,
+                                                    resources={"settings": pipeline.resources["settings"]}))
+        for request in tick.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        [request] = tick.run_requests
+        result = defs.resolve_job_def(request.job_name).execute_in_process(
+            run_config=request.run_config, instance=instance, partition_key=request.partition_key,
+            tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False)
+        assert result.success, [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        status = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("listing_status"), asset_partitions=[KEY]), limit=1).records
+        published = {k: v.value for k, v in result.asset_materializations_for_node("sku_publish")[0]
+                     .metadata.items()}
+        assert len(status) == 1
+
+    body = httpx.get(f"{sandbox_server.base_url}/_sandbox/sellers/A1DEMOSELLER01/listings", timeout=10).json()
+    in_sandbox = sorted(row["sku"] for row in body["listings"] if row["marketplace_id"] == "ATVPDKIKX0DER")
+    pipeline_db = sa.create_engine(empty_db_url)
+    with pipeline_db.connect() as conn:
+        states = dict(conn.execute(sa.text(
+            "SELECT sku, status FROM listings WHERE seller_id = 'A1DEMOSELLER01' AND marketplace_id = "
+            "'ATVPDKIKX0DER'")).all())
+        jobs = conn.execute(sa.text("SELECT state, count(*) FROM publish_jobs GROUP BY state")).all()
+    pipeline_db.dispose()
+    assert in_sandbox and sorted(s for s, st in states.items() if st in ("accepted", "live")) == in_sandbox
+    assert dict(jobs).get("succeeded") == published["accepted"] and published["invalid"] == 0
+    dagster_db = sa.create_engine(url.set(drivername="postgresql+psycopg"))
+    with dagster_db.connect() as conn:
+        runs = dict(conn.execute(sa.text("SELECT pipeline_name, status FROM runs")).all())
+    dagster_db.dispose()
+    assert runs == {"catalog_publish_job": "SUCCESS"}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
