@@ -109,6 +109,14 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+class SandboxApp(Starlette):
+    """Starlette with `x-amzn-RequestId` added outside its error middleware, so a 500 from an unexpected exception
+    carries the header too (middleware added with `add_middleware` sits inside Starlette's ServerErrorMiddleware)."""
+
+    def build_middleware_stack(self) -> Any:
+        return RequestIdMiddleware(super().build_middleware_stack())
+
+
 def create_app(config: SandboxConfig | None = None) -> Any:
     """The sandbox as an ASGI app; `app.state.sandbox` is the running `Sandbox` (state, config, plans)."""
     sandbox = Sandbox(config or SandboxConfig())
@@ -131,8 +139,7 @@ def create_app(config: SandboxConfig | None = None) -> Any:
             if sandbox.store is not None:
                 sandbox.store.flush()
 
-    app = Starlette(routes=_routes(), lifespan=lifespan,
-                    exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    app = SandboxApp(routes=_routes(), lifespan=lifespan,
+                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.sandbox = sandbox
-    app.add_middleware(RequestIdMiddleware)
     return app

@@ -122,3 +122,18 @@ def test_new_listing_results_are_remembered_by_canonical_attributes_only():
     assert validator.validate(fixed) == []
     first.clear()  # callers get their own list
     assert validator.validate(broken)
+
+
+async def test_unexpected_exceptions_answer_json_500_with_a_request_id(sandbox_app):
+    from starlette.routing import Route
+
+    async def broken(request):
+        raise RuntimeError("a sandbox bug")
+
+    sandbox_app.router.routes.insert(0, Route("/listings/2021-08-01/broken", broken))
+    transport = httpx.ASGITransport(app=sandbox_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=SANDBOX_BASE_URL) as client:
+        response = await client.get("/listings/2021-08-01/broken")
+    assert response.status_code == 500 and response.headers["x-amzn-requestid"]
+    assert response.json()["errors"][0]["code"] == "InternalFailure"
+    assert "a sandbox bug" not in response.text
