@@ -117,6 +117,7 @@ class FeedDriver:
             sub = session.get(FeedSubmission, submission_id)
             assert sub is not None
             if sub.next_poll_at is not None and as_utc(sub.next_poll_at) > utcnow():
+                self._release_lease(submission_id)
                 return sub.status
             status = sub.status
         client = self.clients.get(sub.seller_id, sub.region)
@@ -128,10 +129,20 @@ class FeedDriver:
             "processed": self._process,
             "done": self._verify,
         }.get(status)
-        if step is not None:
-            await step(client, sub)
+        try:
+            if step is not None:
+                await step(client, sub)
+        finally:
+            self._release_lease(submission_id)
         with self._session() as session:
             return session.scalar(select(FeedSubmission.status).where(FeedSubmission.id == submission_id))
+
+    def _release_lease(self, submission_id: int) -> None:
+        """A lease covers one step: the next step may run in any process (or a later driver of this one)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(FeedSubmission).where(
+                FeedSubmission.id == submission_id, FeedSubmission.lease_owner == self.owner).values(
+                lease_owner=None, lease_expires_at=None))
 
     def _take_lease(self, submission_id: int) -> bool:
         now = utcnow()
@@ -240,7 +251,8 @@ class FeedDriver:
                      next_poll_at=self._later(self.config.poll_min_seconds))
 
     async def _adopt_or_resubmit(self, client: Any, sub: FeedSubmission) -> None:
-        """createFeed's answer was lost: adopt the single feed created since the intent that we do not know yet."""
+        """createFeed's answer was lost: adopt the single feed created since the intent that we do not know yet.
+        Looked for right after the loss and once more when the adoption wait is over; resubmitted only then."""
         intent_at = as_utc(sub.intent_at) or utcnow()
         since = intent_at - timedelta(seconds=self.config.clock_skew_seconds)
         try:
@@ -263,8 +275,8 @@ class FeedDriver:
                          next_poll_at=self._later(self.config.adopt_wait_seconds))
             return
         if (utcnow() - intent_at).total_seconds() < self.config.adopt_wait_seconds:
-            self._update(sub.id, next_poll_at=self._later(min(self.config.poll_max_seconds,
-                                                               self.config.adopt_wait_seconds / 10)))
+            # Look once more when the wait is over (getFeeds has a tight plan: 0.0222/s, burst 10).
+            self._update(sub.id, next_poll_at=intent_at + timedelta(seconds=self.config.adopt_wait_seconds))
             return
         # None appeared within the wait: the request never reached Amazon. Send again with a fresh intent.
         self._update(sub.id, status="uploaded", intent_at=None, error="no feed appeared after createFeed; resubmitting")
