@@ -23,7 +23,7 @@ from pydantic import Field
 
 import schemas
 from amz_pipeline.spapi import endpoints
-from amz_pipeline.spapi.secrets import SecretNotFound
+from amz_pipeline.spapi.secrets import SecretNotFound, SecretValue
 
 from . import core
 from .secrets import SecretStoreResource
@@ -48,8 +48,11 @@ class SPAPIClientResource(dg.ConfigurableResource):
                                           "regions not listed use sandbox_url")
     lwa_endpoint: str = Field(default="", description="full LWA token URL; empty → Amazon's, or our sandbox's")
     client_id: str | None = Field(default=None, description="LWA client id (EnvVar AMZ_LWA_CLIENT_ID)")
-    client_secret: str | None = Field(default=None, description="LWA client secret (EnvVar AMZ_LWA_CLIENT_SECRET)")
-    refresh_token: str | None = Field(default=None, description="seller refresh token (EnvVar AMZ_REFRESH_TOKEN)")
+    # repr=False: a resolved resource printed by accident (a log line, an exception) never shows the secrets.
+    client_secret: str | None = Field(default=None, repr=False,
+                                      description="LWA client secret (EnvVar AMZ_LWA_CLIENT_SECRET)")
+    refresh_token: str | None = Field(default=None, repr=False,
+                                      description="seller refresh token (EnvVar AMZ_REFRESH_TOKEN)")
     sigv4: bool = Field(default=False, description="sign calls with SigV4 (only gateways still require it)")
 
     def _is_local(self) -> bool:
@@ -74,17 +77,18 @@ class SPAPIClientResource(dg.ConfigurableResource):
             return self._sandbox(region).rstrip("/") + "/auth/o2/token"
         return endpoints.lwa_token_url()
 
-    def credentials(self, seller_id: str, region: str, secrets: SecretStoreResource) -> dict[str, Any]:
-        """LWA credentials for the seller in that region (order in the module docstring); SecretNotFound if none."""
+    def credentials(self, seller_id: str, region: str, secrets: SecretStoreResource) -> SecretValue:
+        """LWA credentials for the seller in that region (order in the module docstring); SecretNotFound if none.
+        A `SecretValue`: its repr shows field names only."""
         if self.client_id and self.client_secret and self.refresh_token:
-            return {"client_id": self.client_id, "client_secret": self.client_secret,
-                    "refresh_token": self.refresh_token}
+            return SecretValue(client_id=self.client_id, client_secret=self.client_secret,
+                               refresh_token=self.refresh_token)
         try:
-            return dict(secrets.credentials(seller_id, region))
+            return secrets.credentials(seller_id, region)
         except SecretNotFound:
             demo = demo_seller()
             if self._is_local() and seller_id == demo["seller_id"] and region == demo["region"]:
-                return {k: demo[k] for k in ("client_id", "client_secret", "refresh_token")}
+                return SecretValue({k: demo[k] for k in ("client_id", "client_secret", "refresh_token")})
             raise
 
     def client(self, seller_id: str, region: str, secrets: SecretStoreResource, *, cache_dir: Path | None = None,
