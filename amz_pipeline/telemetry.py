@@ -2,7 +2,8 @@
 
 - Trace id: a contextvar. Callers set it (`with trace("dagster-run-id"):`); otherwise one is generated on first use.
 - Logs: `JsonFormatter` renders a record and its `extra` fields as one JSON line; `RedactingFilter` (installed on the
-  SP-API logger by `install_redaction`) masks every registered secret and anything shaped like an LWA token.
+  SP-API logger by `install_redaction`) masks every registered secret, anything shaped like an LWA token, values of
+  secret-named fields (`client_secret=...`) and the password in a URL (`postgresql://user:***@host/db`).
 - Metrics: `Metrics` counts requests, throttles, retries, token refreshes and errors by code, and keeps a bounded window of
   latencies for p50/p95/p99; `snapshot()` is a plain dict fit for Dagster metadata.
 """
@@ -50,11 +51,12 @@ def trace(trace_id: str | None = None) -> Iterator[str]:
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 # LWA access and refresh tokens, client secrets in form bodies and bearer-like headers, AWS secret keys in text.
-_PATTERNS = [
-    re.compile(r"Atz[ar]\|[^\s\"'&,;}\]]+"),
-    re.compile(r"(?i)(client_secret|refresh_token|access_token|x-amz-access-token|aws_secret_access_key|"
-               r"x-amz-security-token|secret_access_key|session_token)([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)"),
-]
+_LWA_TOKEN = re.compile(r"Atz[ar]\|[^\s\"'&,;}\]]+")
+_NAMED_SECRET = re.compile(
+    r"(?i)(client_secret|refresh_token|access_token|x-amz-access-token|aws_secret_access_key|"
+    r"x-amz-security-token|secret_access_key|session_token)([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)")
+# The password of a URL's user info, e.g. a database URL: postgresql+psycopg://user:<password>@host/db.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)([^@\s/]+)(@)")
 _MIN_SECRET_LENGTH = 6
 
 
@@ -74,8 +76,9 @@ def redact(text: str) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    text = _PATTERNS[0].sub(REDACTED, text)
-    return _PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _LWA_TOKEN.sub(REDACTED, text)
+    text = _URL_PASSWORD.sub(rf"\g<1>{REDACTED}\g<3>", text)
+    return _NAMED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
 def redact_value(value: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from amz_pipeline.telemetry import redact
+from amz_pipeline.telemetry import redact, redact_value
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SNIPPET = 200
@@ -43,7 +43,7 @@ class SPAPIError(Exception):
         self.operation = operation
         self.request_id = request_id
         self.retryable = (status in RETRYABLE_STATUSES) if retryable is None else retryable
-        self.errors = errors or []
+        self.errors = redact_value(errors) if errors else []
         self.rate_limit = rate_limit
         super().__init__(self.__str__())
 
