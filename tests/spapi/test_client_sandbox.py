@@ -260,3 +260,35 @@ def test_json_log_line_per_call_carries_the_callers_trace_id(sandbox_server, dem
     assert put["latency_ms"] > 0 and get["status"] == 404 and get["error_code"] == "NotFound"
     assert demo_seller["client_secret"] not in stream.getvalue()
     assert demo_seller["refresh_token"] not in stream.getvalue()
+
+
+class RequestCountingApp(CountingApp):
+    """Also counts SP-API requests (everything but the token endpoint)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.api_requests = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] != "/auth/o2/token":
+            self.api_requests += 1
+        await super().__call__(scope, receive, send)
+
+
+async def test_a_400_is_raised_at_once_never_retried(demo_seller):
+    app = RequestCountingApp(_fast_app().app)
+    async with app_client(app, demo_seller, rate_limit=False) as client:
+        with pytest.raises(InvalidInputError) as caught:
+            await client.search_listings_items("US", sortBy="price")
+    assert caught.value.status == 400 and not caught.value.retryable
+    assert app.api_requests == 1 and client.metrics.snapshot()["retries"] == 0
+
+
+async def test_a_403_that_is_not_expiry_is_neither_refreshed_nor_retried(demo_seller):
+    """The demo seller's token on another seller's listings: Amazon's 403 without 'expired' - no refresh, no resend."""
+    app = RequestCountingApp(_fast_app().app)
+    async with app_client(app, dict(demo_seller, seller_id="A9SOMEONEELSE"), rate_limit=False) as client:
+        with pytest.raises(UnauthorizedError) as caught:
+            await client.get_listings_item("SKU-1", "US")
+    assert caught.value.status == 403 and not caught.value.token_expired and not caught.value.retryable
+    assert app.api_requests == 1 and app.token_requests == 1
