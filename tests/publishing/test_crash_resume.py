@@ -36,11 +36,12 @@ def write_catalog(path: Path, rows: int = ROWS) -> dict[str, float]:
     return prices
 
 
-def cli_env(tmp_path: Path, server, seller: dict[str, str], **extra: str) -> dict[str, str]:
+def cli_env(tmp_path: Path, server, seller: dict[str, str], database_url: str | None = None,
+            **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AMZ_")}
     env.update({
         "AMZ_DATA_DIR": str(tmp_path / "data"),
-        "AMZ_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}",
+        "AMZ_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'state.db'}",
         "AMZ_SELLER_ID": seller["seller_id"],
         "AMZ_REGION": seller["region"],
         "AMZ_LWA_CLIENT_ID": seller["client_id"],
@@ -79,23 +80,34 @@ def assert_converged(server, seller_id: str, prices: dict[str, float], *, channe
     ("mid_patch_batch", "5", "listings", "listings"),
 ])
 def test_kill_and_resume_converges(point, after, mode, channel, tmp_path, sandbox_server, demo_seller):
+    kill_and_resume(point, after, mode, channel, tmp_path, sandbox_server, demo_seller)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_kill_and_resume_on_postgres(db_url, tmp_path, sandbox_server, demo_seller):
+    kill_and_resume("mid_patch_batch", "4", "listings", "listings", tmp_path, sandbox_server, demo_seller, db_url)
+
+
+def kill_and_resume(point, after, mode, channel, tmp_path, sandbox_server, demo_seller, database_url=None):
     sandbox_config(sandbox_server, speed=10)
     catalog = tmp_path / "catalog.csv"
     prices = write_catalog(catalog)
     args = ["publish", str(catalog), "--seller", demo_seller["seller_id"], "--marketplace", "US", "--mode", mode,
             "--wait"]
-    crashed = amz(cli_env(tmp_path, sandbox_server, demo_seller, AMZ_CRASH_AT=point, AMZ_CRASH_AFTER=after), *args)
+    crashed = amz(cli_env(tmp_path, sandbox_server, demo_seller, database_url, AMZ_CRASH_AT=point,
+                          AMZ_CRASH_AFTER=after), *args)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
-    resumed = amz(cli_env(tmp_path, sandbox_server, demo_seller), "publish", "--resume")
+    resumed = amz(cli_env(tmp_path, sandbox_server, demo_seller, database_url), "publish", "--resume")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-2000:]
     history = assert_converged(sandbox_server, demo_seller["seller_id"], prices, channel=channel)
     if channel == "feed":
         assert len({h["ref"] for h in history}) == 1, "the same content went out in two feeds"
-    status = amz(cli_env(tmp_path, sandbox_server, demo_seller), "status", "--seller", demo_seller["seller_id"],
-                 "--json")
+    status = amz(cli_env(tmp_path, sandbox_server, demo_seller, database_url), "status", "--seller",
+                 demo_seller["seller_id"], "--json")
     states = {row["sku"]: row["status"] for row in json.loads(status.stdout)}
     assert set(states) == set(prices) and set(states.values()) <= {"accepted", "live"}
-    again = amz(cli_env(tmp_path, sandbox_server, demo_seller), "publish", "--resume")
+    again = amz(cli_env(tmp_path, sandbox_server, demo_seller, database_url), "publish", "--resume")
     assert again.returncode == 0 and "nothing to resume" in again.stdout
 
 
