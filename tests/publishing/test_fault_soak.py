@@ -3,7 +3,8 @@ short-lived tokens, on both channels at once, with newer changes queued behind f
 
 Every change ends terminal; the sandbox's listings equal the intended catalog; its history shows no change applied
 twice and each SKU's changes in order; nothing is dead-lettered (every injected fault is retryable).
-Size: AMZ_SOAK_SKUS (default 300 here; benchmarks/publish_soak.py runs 5,000).
+Size: AMZ_SOAK_SKUS (default 300 here; benchmarks/publish_soak.py runs 5,000 with a 30-second token lifetime),
+token lifetime AMZ_SOAK_TOKEN_TTL (default 4 s, so even the small run refreshes tokens mid-run).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ FAULTS = {
 def test_fault_soak(db_engine, pool, sandbox_server, demo_seller):
     total = int(os.environ.get("AMZ_SOAK_SKUS", "300"))
     seller = demo_seller["seller_id"]
-    sandbox_config(sandbox_server, speed=SPEED, faults=FAULTS, token_ttl_seconds=4)
+    ttl = int(os.environ.get("AMZ_SOAK_TOKEN_TTL", "4"))
+    sandbox_config(sandbox_server, speed=SPEED, faults=FAULTS, token_ttl_seconds=ttl)
     config = fast_config(limits=FeedLimits(max(total // 3, 1), 10 * 1024 * 1024, 5, 300 / SPEED))
     config.worker.retry = RetryPolicy(max_retries=10, base_seconds=0.05, cap_seconds=0.5)
     config.feeds.retry = RetryPolicy(max_retries=8, base_seconds=0.05, cap_seconds=0.2)
@@ -59,6 +61,7 @@ def test_fault_soak(db_engine, pool, sandbox_server, demo_seller):
     intended.update({c.sku: c for c in behind_feed + superseding})
 
     metrics = publishing.run_queue(db_engine, pool, config=config)
+    print(f"soak {total} SKUs: {metrics}")
 
     assert metrics["backlog"] == 0
     with session_factory(db_engine)() as session:

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from amz_pipeline.publishing import dlq
 from amz_pipeline.publishing import engine as publishing
 from amz_pipeline.publishing.feeds.submit import FeedDriver
 from amz_pipeline.publishing.leases import new_owner
@@ -65,3 +66,15 @@ def test_lost_request_is_resubmitted_after_the_adoption_wait(db_engine, pool, sa
     metrics = publishing.run_queue(db_engine, pool, config=config)
     assert metrics["accepted"] == 5 and metrics["feeds_adopted"] == 0 and metrics["feeds_submitted"] == 1
     assert len({h["ref"] for h in sandbox_history(sandbox_server, seller)}) == 1
+
+
+def test_feed_that_never_finishes_is_given_up_without_resending(db_engine, pool, sandbox_server, demo_seller):
+    seller = demo_seller["seller_id"]
+    config = fast_config(max_processing_seconds=1.0)
+    sandbox_config(sandbox_server, faults={"feeds": {"stuck_in_progress": 1.0}})
+    publishing.publish_changes(db_engine, [full_change(seller, f"S-{i}") for i in range(3)], mode="feed",
+                               config=config)
+    metrics = publishing.run_queue(db_engine, pool, config=config)
+    assert metrics["backlog"] == 0 and metrics["dead_lettered"] == 3 and metrics["feeds_submitted"] == 1
+    letters = dlq.list_letters(db_engine)
+    assert {d.cause for d in letters} == {"feed_fatal"} and "not resubmitted" in letters[0].reason

@@ -57,6 +57,8 @@ class FeedConfig:
     verify_sample: int = 20
     # How long Amazon typically takes to process a feed (used to size the per-SKU share beside feeds).
     processing_estimate_seconds: float = 120.0
+    # A feed not finished after this long is cancelled (IN_QUEUE) or its jobs dead-lettered (IN_PROGRESS).
+    max_processing_seconds: float = 6 * 3600.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -294,8 +296,33 @@ class FeedDriver:
                          result_document_id=feed.result_feed_document_id, finished_at=utcnow(), next_poll_at=None)
             return
         elapsed = (utcnow() - (as_utc(sub.submitted_at) or utcnow())).total_seconds()
+        if elapsed > self.config.max_processing_seconds:
+            await self._give_up(client, sub, feed.processing_status, elapsed)
+            return
         interval = min(self.config.poll_max_seconds, max(self.config.poll_min_seconds, elapsed / 4))
         self._update(sub.id, processing_status=feed.processing_status, next_poll_at=self._later(interval))
+
+    async def _give_up(self, client: Any, sub: FeedSubmission, status: str, elapsed: float) -> None:
+        """A feed that never finishes. Still IN_QUEUE: cancel it (nothing was applied; the next poll sees CANCELLED
+        and its jobs are resubmitted). IN_PROGRESS: it may still apply, so nothing is resent automatically; its jobs
+        are dead-lettered (their SKUs unlock) for a person to check and re-drive."""
+        if status == "IN_QUEUE":
+            try:
+                await client.cancel_feed(sub.feed_id)
+            except SPAPIError as exc:
+                self._update(sub.id, error=str(exc))
+            self._update(sub.id, next_poll_at=self._later(self.config.poll_min_seconds))
+            return
+        reason = (f"feed {sub.feed_id} still {status} after {elapsed:.0f} s; not resubmitted automatically "
+                  "(it may still be applied) - check the SKUs, then re-drive")
+        with self._session.begin() as session:
+            jobs = session.scalars(select(PublishJob).where(
+                PublishJob.feed_submission_id == sub.id, PublishJob.state == JobState.IN_FLIGHT.value)).all()
+            for job in jobs:
+                queue.dead_letter(session, job, cause="feed_fatal", reason=reason)
+                self.stats.dead_lettered += 1
+            session.execute(update(FeedSubmission).where(FeedSubmission.id == sub.id).values(
+                status="failed", error=reason, updated_at=utcnow()))
 
     async def _process(self, client: Any, sub: FeedSubmission) -> None:
         parsed = None
