@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import anyio.from_thread
 import httpx
+import pydantic
 
 import schemas
 from amz_pipeline import telemetry
@@ -43,6 +44,7 @@ from amz_pipeline.spapi.auth import (
 )
 from amz_pipeline.spapi.config import ClientConfig
 from amz_pipeline.spapi.errors import InvalidResponseError, SPAPIError, ThrottledError, from_response
+from amz_pipeline.spapi.operations._base import M
 from amz_pipeline.spapi.operations.definitions import DefinitionsOperations
 from amz_pipeline.spapi.operations.feeds import FeedsOperations
 from amz_pipeline.spapi.operations.listings import ListingsOperations
@@ -287,6 +289,21 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
             raise InvalidResponseError(
                 f"HTTP {response.status_code} with a body that is not JSON ({content_type}, "
                 f"{len(response.content)} bytes)",
+                status=response.status_code, operation=operation,
+                request_id=response.headers.get("x-amzn-requestid"), retryable=False,
+            ) from None
+
+    def _parse(self, response: httpx.Response, operation: str, model: type[M]) -> M:
+        """The success body as `model`; a body that does not fit the model is an `InvalidResponseError` (its text
+        names the fields, never their values)."""
+        try:
+            return model.model_validate(self._json(response, operation))
+        except pydantic.ValidationError as exc:
+            first = exc.errors(include_input=False, include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            raise InvalidResponseError(
+                f"HTTP {response.status_code} body does not match {model.__name__}: {exc.error_count()} problem(s), "
+                f"first at {where}: {first['msg']}",
                 status=response.status_code, operation=operation,
                 request_id=response.headers.get("x-amzn-requestid"), retryable=False,
             ) from None

@@ -17,6 +17,7 @@ from amz_pipeline import telemetry
 from amz_pipeline.sandbox import SandboxConfig, create_app
 from amz_pipeline.spapi import (
     AmbiguousSubmissionError,
+    InvalidResponseError,
     RetryPolicy,
     ServerError,
     SPAPIClient,
@@ -151,6 +152,29 @@ async def test_empty_429_shapes_only_a_proxy_makes(demo_seller):
         with pytest.raises(Exception, match="QuotaExceeded"):
             await client.get_feed("1")
     assert calls == {"createFeed": 1, "getFeed": FAST_RETRY.max_attempts}
+
+
+async def test_a_success_body_that_does_not_fit_the_model_is_an_spapi_error(demo_seller):
+    """A 2xx whose JSON lacks what the model requires (a gateway's answer, a changed API) raises InvalidResponseError
+    naming the field, not a bare pydantic error; for createFeed the feed exists, so it is ambiguous, never resent."""
+    calls = {"createFeed": 0}
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/o2/token":
+            return httpx.Response(200, json={"access_token": "Atza|gateway-test-token", "expires_in": 3600})
+        if request.method == "POST":
+            calls["createFeed"] += 1
+            return httpx.Response(202, json={"feed": "created"})
+        return httpx.Response(200, json={"sku": "SKU-1", "status": "ACCEPTED", "note": "Atzr|echoed-secret"})
+
+    kwargs = client_kwargs(demo_seller, SANDBOX_BASE_URL, transport=httpx.MockTransport(gateway), rate_limit=False)
+    async with SPAPIClient(**kwargs) as client:
+        with pytest.raises(InvalidResponseError, match="ListingsItemSubmissionResponse.*first at submissionId") as err:
+            await client.patch_listings_item("SKU-1", "US", price_patch(9.5))
+        assert not err.value.retryable and "echoed-secret" not in str(err.value)
+        with pytest.raises(AmbiguousSubmissionError, match="feed was accepted but its id is unreadable"):
+            await client.create_feed("JSON_LISTINGS_FEED", ["US"], "doc-1")
+    assert calls == {"createFeed": 1}
 
 
 # --- SigV4 ---------------------------------------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from amz_pipeline.spapi import endpoints
 
 PREVIEW = "VALIDATION_PREVIEW"
+M = TypeVar("M", bound=BaseModel)
 
 
 class OperationsBase:
@@ -17,6 +20,9 @@ class OperationsBase:
         raise NotImplementedError
 
     def _json(self, response: Any, operation: str) -> Any:  # implemented by SPAPIClient
+        raise NotImplementedError
+
+    def _parse(self, response: Any, operation: str, model: type[M]) -> M:  # implemented by SPAPIClient
         raise NotImplementedError
 
     def _marketplaces(self, values: str | list[str] | tuple[str, ...]) -> list[str]:

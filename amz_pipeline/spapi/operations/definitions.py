@@ -31,7 +31,7 @@ class DefinitionsOperations(OperationsBase):
             "searchDefinitionsProductTypes", marketplace_id=ids[0],
             params={"marketplaceIds": ids, "keywords": keywords, "itemName": item_name, "locale": locale,
                     "searchLocale": search_locale})
-        return ProductTypeList.model_validate(self._json(response, "searchDefinitionsProductTypes"))
+        return self._parse(response, "searchDefinitionsProductTypes", ProductTypeList)
 
     async def get_definitions_product_type(self, product_type: str, marketplace_id: str, *,
                                            requirements: str | None = None, requirements_enforced: str | None = None,
@@ -43,7 +43,7 @@ class DefinitionsOperations(OperationsBase):
             params={"marketplaceIds": [mp], "sellerId": self.seller_id, "requirements": requirements,
                     "requirementsEnforced": requirements_enforced, "productTypeVersion": product_type_version,
                     "locale": locale, "parentageLevel": parentage_level})
-        return ProductTypeDefinition.model_validate(self._json(response, "getDefinitionsProductType"))
+        return self._parse(response, "getDefinitionsProductType", ProductTypeDefinition)
 
     async def get_product_type_schema(self, product_type: str, marketplace_id: str, *,
                                       requirements: str | None = None, cache_dir: str | Path | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
+from amz_pipeline.spapi.errors import AmbiguousSubmissionError, InvalidResponseError
 from amz_pipeline.spapi.operations._base import OperationsBase
 from amz_pipeline.spapi.operations.models import (
     CreateFeedDocumentResponse,
@@ -29,7 +30,7 @@ class FeedsOperations(OperationsBase):
 
     async def create_feed_document(self, content_type: str = JSON_CONTENT_TYPE) -> CreateFeedDocumentResponse:
         response = await self._call("createFeedDocument", body={"contentType": content_type})
-        return CreateFeedDocumentResponse.model_validate(self._json(response, "createFeedDocument"))
+        return self._parse(response, "createFeedDocument", CreateFeedDocumentResponse)
 
     async def upload_feed_document(self, url: str, content: bytes | str, content_type: str = JSON_CONTENT_TYPE) -> None:
         """PUT the feed to its presigned URL. `str` content is encoded as UTF-8 (never Latin-1): umlauts survive."""
@@ -54,11 +55,17 @@ class FeedsOperations(OperationsBase):
             body["feedOptions"] = {str(k): str(v) for k, v in feed_options.items()}
         response = await self._call("createFeed", body=body, marketplace_id=ids[0], feed_type=feed_type,
                                     non_idempotent=True)
-        return CreateFeedResponse.model_validate(self._json(response, "createFeed"))
+        try:
+            return self._parse(response, "createFeed", CreateFeedResponse)
+        except InvalidResponseError as exc:
+            # Amazon accepted the feed (2xx) but we cannot read its id: reconcile, never submit it again.
+            raise AmbiguousSubmissionError(
+                f"the feed was accepted but its id is unreadable ({exc.message}); not resent - reconcile",
+                status=exc.status, operation="createFeed", request_id=exc.request_id) from None
 
     async def get_feed(self, feed_id: str) -> Feed:
         response = await self._call("getFeed", path_params={"feedId": feed_id})
-        return Feed.model_validate(self._json(response, "getFeed"))
+        return self._parse(response, "getFeed", Feed)
 
     async def get_feeds(self, *, feed_types: list[str] | None = None, marketplace_ids: list[str] | None = None,
                         page_size: int | None = None, processing_statuses: list[str] | None = None,
@@ -78,7 +85,7 @@ class FeedsOperations(OperationsBase):
                       "pageSize": page_size, "processingStatuses": processing_statuses,
                       "createdSince": created_since, "createdUntil": created_until}
         response = await self._call("getFeeds", params=params)
-        return GetFeedsResponse.model_validate(self._json(response, "getFeeds"))
+        return self._parse(response, "getFeeds", GetFeedsResponse)
 
     async def cancel_feed(self, feed_id: str) -> None:
         """Cancel a feed that is still IN_QUEUE."""
@@ -86,7 +93,7 @@ class FeedsOperations(OperationsBase):
 
     async def get_feed_document(self, feed_document_id: str) -> FeedDocument:
         response = await self._call("getFeedDocument", path_params={"feedDocumentId": feed_document_id})
-        return FeedDocument.model_validate(self._json(response, "getFeedDocument"))
+        return self._parse(response, "getFeedDocument", FeedDocument)
 
     async def download_feed_document(self, document: FeedDocument | str) -> bytes:
         """The document's bytes, gunzipped when `compressionAlgorithm` is GZIP (accepts a document or its id)."""

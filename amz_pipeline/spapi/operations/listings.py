@@ -45,7 +45,7 @@ class ListingsOperations(OperationsBase):
             "getListingsItem", path_params={"sellerId": self.seller_id, "sku": sku}, marketplace_id=ids[0],
             params={"marketplaceIds": ids, "includedData": _included(included_data, ITEM_INCLUDED_DATA),
                     "issueLocale": issue_locale})
-        return Item.model_validate(self._json(response, "getListingsItem"))
+        return self._parse(response, "getListingsItem", Item)
 
     async def put_listings_item(self, sku: str, marketplace_id: str, body: ListingsItemPutRequest | dict[str, Any], *,
                                 mode: str | None = None, included_data: list[str] | None = None,
@@ -56,7 +56,7 @@ class ListingsOperations(OperationsBase):
             "putListingsItem", path_params={"sellerId": self.seller_id, "sku": sku}, marketplace_id=mp,
             params=_submission_params(mode, included_data, issue_locale, mp), body=body_of(body),
             preview=mode == PREVIEW)
-        return ListingsItemSubmissionResponse.model_validate(self._json(response, "putListingsItem"))
+        return self._parse(response, "putListingsItem", ListingsItemSubmissionResponse)
 
     async def patch_listings_item(self, sku: str, marketplace_id: str,
                                   body: ListingsItemPatchRequest | dict[str, Any], *, mode: str | None = None,
@@ -67,7 +67,7 @@ class ListingsOperations(OperationsBase):
             "patchListingsItem", path_params={"sellerId": self.seller_id, "sku": sku}, marketplace_id=mp,
             params=_submission_params(mode, included_data, issue_locale, mp), body=body_of(body),
             preview=mode == PREVIEW)
-        return ListingsItemSubmissionResponse.model_validate(self._json(response, "patchListingsItem"))
+        return self._parse(response, "patchListingsItem", ListingsItemSubmissionResponse)
 
     async def delete_listings_item(self, sku: str, marketplace_id: str, *,
                                    issue_locale: str | None = None) -> ListingsItemSubmissionResponse:
@@ -75,7 +75,7 @@ class ListingsOperations(OperationsBase):
         response = await self._call(
             "deleteListingsItem", path_params={"sellerId": self.seller_id, "sku": sku}, marketplace_id=mp,
             params={"marketplaceIds": [mp], "issueLocale": issue_locale})
-        return ListingsItemSubmissionResponse.model_validate(self._json(response, "deleteListingsItem"))
+        return self._parse(response, "deleteListingsItem", ListingsItemSubmissionResponse)
 
     async def search_listings_items(self, marketplace_ids: str | list[str], *, identifiers: list[str] | None = None,
                                     identifiers_type: str | None = None, included_data: list[str] | None = None,
@@ -95,4 +95,4 @@ class ListingsOperations(OperationsBase):
                   "pageToken": page_token, "issueLocale": issue_locale, **filters}
         response = await self._call("searchListingsItems", path_params={"sellerId": self.seller_id},
                                     params=params, marketplace_id=ids[0])
-        return ItemSearchResults.model_validate(self._json(response, "searchListingsItems"))
+        return self._parse(response, "searchListingsItems", ItemSearchResults)

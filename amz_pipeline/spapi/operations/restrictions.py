@@ -15,4 +15,4 @@ class RestrictionsOperations(OperationsBase):
             "getListingsRestrictions", marketplace_id=ids[0],
             params={"asin": asin, "sellerId": self.seller_id, "marketplaceIds": ids,
                     "conditionType": condition_type, "reasonLocale": reason_locale})
-        return RestrictionList.model_validate(self._json(response, "getListingsRestrictions"))
+        return self._parse(response, "getListingsRestrictions", RestrictionList)
