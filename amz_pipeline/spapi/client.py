@@ -43,7 +43,13 @@ from amz_pipeline.spapi.auth import (
     secret_name,
 )
 from amz_pipeline.spapi.config import ClientConfig
-from amz_pipeline.spapi.errors import InvalidResponseError, SPAPIError, ThrottledError, from_response
+from amz_pipeline.spapi.errors import (
+    InvalidResponseError,
+    SPAPIError,
+    ThrottledError,
+    from_response,
+    rate_limit_header,
+)
 from amz_pipeline.spapi.operations._base import M
 from amz_pipeline.spapi.operations.definitions import DefinitionsOperations
 from amz_pipeline.spapi.operations.feeds import FeedsOperations
@@ -95,13 +101,6 @@ def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _rate_limit_header(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["x-amzn-ratelimit-limit"])
-    except (KeyError, ValueError):
-        return None
 
 
 class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, DefinitionsOperations):
@@ -209,7 +208,7 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
             "latency_ms": latency_ms,
             "attempt": attempt,
             "limiter_wait_ms": round(waited * 1000, 2),
-            "rate_limit": _rate_limit_header(response) if response is not None else None,
+            "rate_limit": rate_limit_header(response) if response is not None else None,
             "request_id": response.headers.get("x-amzn-requestid") if response is not None else None,
             "error_code": code,
         }
@@ -249,7 +248,7 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
                 self._log_attempt(scope, marketplace_id, attempt, started, waited, None, exc)
                 raise
             if self.limiter is not None:
-                await self.limiter.observe(scope, _rate_limit_header(response))
+                await self.limiter.observe(scope, rate_limit_header(response))
             if response.is_success:
                 self._log_attempt(scope, marketplace_id, attempt, started, waited, response, None)
                 return response

@@ -164,7 +164,8 @@ def parse_error_list(response: httpx.Response) -> list[dict[str, Any]] | None:
     return None
 
 
-def _rate_limit(response: httpx.Response) -> float | None:
+def rate_limit_header(response: httpx.Response) -> float | None:
+    """`x-amzn-RateLimit-Limit` as a number; None when absent (429/403/5xx never carry it) or malformed."""
     try:
         return float(response.headers["x-amzn-ratelimit-limit"])
     except (KeyError, ValueError):
@@ -197,7 +198,7 @@ def from_response(response: httpx.Response, operation: str | None = None) -> SPA
         operation=operation,
         request_id=request_id,
         errors=errors,
-        rate_limit=_rate_limit(response),
+        rate_limit=rate_limit_header(response),
     )
 
 
