@@ -23,11 +23,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     and_,
     case,
     delete,
     func,
     insert,
+    literal,
     null,
     select,
     update,
@@ -66,6 +68,7 @@ _STAGE = Table(
     Column("job_id", Integer, primary_key=True),
     Column("accepted", Integer),
     Column("asin", String(20)),
+    Column("reason", Text),
     Column("listing_id", Integer),
     Column("seq", BigInteger),
     Column("status", String(20)),
@@ -76,22 +79,23 @@ _STAGE = Table(
 # The same DDL on SQLite and PostgreSQL; a temporary table lives per connection, so it is created once per connection.
 _STAGE_DDL = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS publish_outcome_stage (job_id INTEGER PRIMARY KEY, accepted INTEGER, "
-    "asin VARCHAR(20), listing_id INTEGER, seq BIGINT, status VARCHAR(20), deleted INTEGER, "
+    "asin VARCHAR(20), reason TEXT, listing_id INTEGER, seq BIGINT, status VARCHAR(20), deleted INTEGER, "
     "listing_hash VARCHAR(64), offer_hash VARCHAR(64))"
 )
 
 
-def _load_stage(conn: Any, rows: list[tuple[int, int, str | None]]) -> None:
-    """Bulk-load (job_id, accepted, asin): COPY on PostgreSQL, one driver-level executemany on SQLite."""
+def _load_stage(conn: Any, rows: list[tuple[int, int, str | None, str | None]]) -> None:
+    """Bulk-load (job_id, accepted, asin, reason): COPY on PostgreSQL, one driver-level executemany on SQLite."""
     conn.exec_driver_sql(_STAGE_DDL)
     conn.execute(delete(_STAGE))
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy("COPY publish_outcome_stage (job_id, accepted, asin) FROM STDIN") as copy:
+        with cursor.copy("COPY publish_outcome_stage (job_id, accepted, asin, reason) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     else:
-        conn.exec_driver_sql("INSERT INTO publish_outcome_stage (job_id, accepted, asin) VALUES (?, ?, ?)", rows)
+        conn.exec_driver_sql(
+            "INSERT INTO publish_outcome_stage (job_id, accepted, asin, reason) VALUES (?, ?, ?, ?)", rows)
 
 
 def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue_source: str) -> AppliedCounts:
@@ -105,7 +109,11 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
         return counts
     by_id = {o.job_id: o for o in outcomes}
     conn = session.connection()
-    _load_stage(conn, [(o.job_id, int(o.accepted), o.asin) for o in by_id.values()])
+    _load_stage(conn, [
+        (o.job_id, int(o.accepted), o.asin,
+         None if o.accepted else describe_issues(o.issues) or "Amazon answered INVALID without issues")
+        for o in by_id.values()
+    ])
     stage, jobs_t, c = _STAGE.c, PublishJob.__table__.c, Listing.__table__.c
     ok = stage.accepted == 1
     # Fill the stage from the jobs `owner` still holds (fencing) and their listings; drop the others.
@@ -174,7 +182,7 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
     counts.invalid = len(invalid_ids)
     counts.accepted = len(listing_of) - counts.invalid
     if invalid_ids:
-        _dead_letter_invalid(session, invalid_ids, by_id, now)
+        _dead_letter_invalid(conn, now)
     conn.execute(
         delete(ListingIssue).where(ListingIssue.source == issue_source,
                                    ListingIssue.listing_id.in_(select(stage.listing_id)))
@@ -185,28 +193,23 @@ def apply(session: Session, outcomes: Sequence[JobOutcome], *, owner: str, issue
     return counts
 
 
-def _dead_letter_invalid(session: Session, job_ids: list[int], by_id: dict[int, JobOutcome], now: Any) -> None:
-    letters = []
-    for part in _chunks(job_ids):
-        rows = session.execute(select(
-            PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.operation,
-            PublishJob.channel, PublishJob.payload, PublishJob.retry_count).where(PublishJob.id.in_(part)))
-        letters.extend(
-            {
-                "job_id": j.id,
-                "seller_id": j.seller_id,
-                "marketplace_id": j.marketplace_id,
-                "sku": j.sku,
-                "cause": "invalid",
-                "reason": describe_issues(by_id[j.id].issues) or "Amazon answered INVALID without issues",
-                "payload": {"operation": j.operation, "channel": j.channel, "body": j.payload},
-                "attempts": j.retry_count + 1,
-                "created_at": now,
-                "redrive_count": 0,
-            }
-            for j in rows
+def _dead_letter_invalid(conn: Any, now: Any) -> None:
+    """Dead letters for the stage's INVALID jobs, copied inside the database (the job bodies are not decoded)."""
+    jobs_t, stage = PublishJob.__table__.c, _STAGE.c
+    build = func.jsonb_build_object if conn.dialect.name == "postgresql" else func.json_object
+    body = jobs_t.payload if conn.dialect.name == "postgresql" else func.json(jobs_t.payload)
+    rows = (
+        select(
+            jobs_t.id, jobs_t.seller_id, jobs_t.marketplace_id, jobs_t.sku, literal("invalid"), stage.reason,
+            build("operation", jobs_t.operation, "channel", jobs_t.channel, "body", body),
+            jobs_t.retry_count + 1, literal(now, DeadLetter.__table__.c.created_at.type), literal(0),
         )
-    session.connection().execute(insert(DeadLetter), letters)
+        .join(_STAGE, stage.job_id == jobs_t.id)
+        .where(stage.accepted == 0)
+    )
+    columns = ["job_id", "seller_id", "marketplace_id", "sku", "cause", "reason", "payload", "attempts", "created_at",
+               "redrive_count"]
+    conn.execute(insert(DeadLetter.__table__).from_select(columns, rows))
 
 
 def replace_issues(session: Session, issues_by_listing: dict[int, list[dict[str, Any]]], *, source: str,

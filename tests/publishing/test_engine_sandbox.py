@@ -12,7 +12,7 @@ from amz_pipeline.storage.db import session_factory
 from amz_pipeline.storage.models import DeadLetter, FeedSubmission, Listing, ListingIssue
 from tests.publishing.helpers import US, fast_config, full_change, sandbox_history, sandbox_listings
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def listings_by_sku(db_engine):
@@ -20,6 +20,7 @@ def listings_by_sku(db_engine):
         return {row.sku: row for row in session.scalars(select(Listing))}
 
 
+@SQLITE
 def test_per_sku_path_publishes_and_records_acceptance(db_engine, pool, sandbox_server, demo_seller):
     seller = demo_seller["seller_id"]
     changes = [full_change(seller, f"SKU-{i:03d}", price=10 + i) for i in range(12)]
@@ -39,6 +40,7 @@ def test_per_sku_path_publishes_and_records_acceptance(db_engine, pool, sandbox_
     assert len(history) == 12 and {h["operation"] for h in history} == {"PATCH"}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_invalid_answer_is_stored_with_issues_and_dead_lettered(db_engine, pool, demo_seller):
     seller = demo_seller["seller_id"]
     bad = full_change(seller, "BROKEN", drop=("brand", "item_name"))
@@ -51,9 +53,12 @@ def test_invalid_answer_is_stored_with_issues_and_dead_lettered(db_engine, pool,
         issues = session.scalars(select(ListingIssue).where(ListingIssue.listing_id == listing.id)).all()
         assert any("brand" in (i.attribute_names or []) for i in issues)
         letter = session.scalars(select(DeadLetter)).one()
-        assert (letter.sku, letter.cause) == ("BROKEN", "invalid")
+        assert (letter.sku, letter.cause) == ("BROKEN", "invalid") and "brand" in letter.reason
+        assert letter.payload["operation"] == "partial_update" and letter.payload["channel"] == "listings"
+        assert letter.payload["body"]["productType"] == "LUGGAGE"
 
 
+@SQLITE
 def test_feed_path_chunks_submits_ingests_and_verifies(db_engine, pool, sandbox_server, demo_seller):
     seller = demo_seller["seller_id"]
     config = fast_config(limits=FeedLimits(10, 10 * 1024 * 1024, 5, 300))
@@ -78,6 +83,7 @@ def test_feed_path_chunks_submits_ingests_and_verifies(db_engine, pool, sandbox_
     assert {h["operation"] for h in sandbox_history(sandbox_server, seller)} == {"PARTIAL_UPDATE"}
 
 
+@SQLITE
 def test_offer_only_change_goes_out_as_patch_and_fba_gets_no_quantity(db_engine, pool, sandbox_server, demo_seller):
     from amz_pipeline.publishing.changes import change_for
     from tests.support.sandbox import luggage_attributes
@@ -101,6 +107,7 @@ def test_offer_only_change_goes_out_as_patch_and_fba_gets_no_quantity(db_engine,
     assert [h["operation"] for h in history] == ["PATCH", "PATCH"]
 
 
+@SQLITE
 def test_delete_removes_the_listing(db_engine, pool, sandbox_server, demo_seller):
     seller = demo_seller["seller_id"]
     publishing.publish_changes(db_engine, [full_change(seller, "D-1"), full_change(seller, "D-2")],
