@@ -4,6 +4,7 @@ so `amz-pipeline --help` stays fast and a broken optional dependency of one comm
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -49,6 +50,14 @@ def _unavailable(name: str, reason: str) -> click.Command:
 @click.version_option(package_name="amz-pipeline")
 def main() -> None:
     """Publish Amazon listings through the Selling Partner API."""
+    # Structured, redacted JSON log lines on stderr (stdout stays for humans and --json).
+    from amz_pipeline.settings import SettingsError, log_level_from_env
+    from amz_pipeline.telemetry import configure_logging
+
+    try:
+        configure_logging(log_level_from_env(os.environ))
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":

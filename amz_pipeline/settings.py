@@ -64,8 +64,9 @@ def _database_url(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _log_level(env: Mapping[str, str]) -> str:
-    level = (env.get("AMZ_LOG_LEVEL") or "INFO").strip().upper()
+def log_level_from_env(env: Mapping[str, str]) -> str:
+    """AMZ_LOG_LEVEL, default WARNING (INFO adds one JSON line per SP-API call)."""
+    level = (env.get("AMZ_LOG_LEVEL") or "WARNING").strip().upper()
     if not isinstance(logging.getLevelName(level), int):
         raise SettingsError(f"AMZ_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {level!r}")
     return level
@@ -79,7 +80,7 @@ class Settings:
     lease_seconds: float = 60.0
     feed_adopt_wait_seconds: float = 600.0
     listings_max_skus: int = 50
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -97,7 +98,7 @@ class Settings:
             lease_seconds=_seconds(env, "AMZ_LEASE_SECONDS", 60.0, zero_ok=False),
             feed_adopt_wait_seconds=_seconds(env, "AMZ_FEED_ADOPT_WAIT_SECONDS", 600.0, zero_ok=True),
             listings_max_skus=_count(env, "AMZ_LISTINGS_MAX_SKUS", 50),
-            log_level=_log_level(env),
+            log_level=log_level_from_env(env),
         )
 
 

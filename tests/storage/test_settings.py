@@ -14,7 +14,7 @@ def test_defaults_put_the_database_under_the_data_dir(tmp_path):
     assert settings.profile == "dev" and settings.data_dir == Path(tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path}/state/amz_pipeline.db"
     assert (settings.lease_seconds, settings.feed_adopt_wait_seconds, settings.listings_max_skus) == (60.0, 600.0, 50)
-    assert settings.log_level == "INFO"
+    assert settings.log_level == "WARNING"
 
 
 def test_values_are_read():
