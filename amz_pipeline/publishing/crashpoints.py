@@ -1,7 +1,8 @@
 """Seeded crash points for the crash tests: `AMZ_CRASH_AT=<point>` (optionally `AMZ_CRASH_AFTER=<n>`, default 1) kills
 this process with SIGKILL the n-th time it reaches that point — no cleanup, no flush, exactly like `kill -9`.
 
-Points: `after_upload` (feed uploaded, createFeed not sent), `after_create_feed` (createFeed answered, not recorded),
+Points: `before_enqueue` (run recorded and its file ingested, no job queued), `after_upload` (feed uploaded, createFeed
+not sent), `after_create_feed` (createFeed answered, not recorded),
 `during_report` (report ingestion half applied), `mid_patch_batch` (a per-SKU call answered, not recorded).
 """
 
@@ -11,7 +12,6 @@ import os
 import signal
 from collections import Counter
 
-POINTS = ("after_upload", "after_create_feed", "during_report", "mid_patch_batch")
 _reached: Counter[str] = Counter()
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select, update
 
 from amz_pipeline.publishing.changes import changes_from_delta
 from amz_pipeline.publishing.client import ClientPool
+from amz_pipeline.publishing.crashpoints import crash_point
 from amz_pipeline.publishing.engine import EngineConfig, Mode, publish_changes, run_queue
 from amz_pipeline.publishing.leases import utcnow
 from amz_pipeline.storage.db import session_factory
@@ -100,6 +101,7 @@ def ingest_run(engine: Engine, run_id: str, *, config: EngineConfig, rejects_roo
     with session_factory(engine)() as session:
         delta = compute_delta(result.valid, session, seller_id, full_catalog=full_catalog)
     changes = changes_from_delta(result.valid, delta, seller_id=seller_id, full_catalog=full_catalog)
+    crash_point("before_enqueue")
     publish_changes(engine, changes, run_id=run_id, mode=mode, config=config)
     summary = {"rows": result.rows, "valid": result.valid_count, "rejected": result.rejected_count,
                "changes": len(changes), "rejects_files": [str(p) for p in result.rejects_files]}

@@ -74,6 +74,7 @@ def assert_converged(server, seller_id: str, prices: dict[str, float], *, channe
 
 
 @pytest.mark.parametrize(("point", "after", "mode", "channel"), [
+    ("before_enqueue", "1", "listings", "listings"),
     ("after_upload", "1", "feed", "feed"),
     ("after_create_feed", "1", "feed", "feed"),
     ("during_report", "1", "feed", "feed"),
