@@ -3,7 +3,7 @@ this process with SIGKILL the n-th time it reaches that point — no cleanup, no
 
 Points: `before_enqueue` (run recorded and its file ingested, no job queued), `after_upload` (feed uploaded, createFeed
 not sent), `after_create_feed` (createFeed answered, not recorded),
-`during_report` (report ingestion half applied), `mid_patch_batch` (a per-SKU call answered, not recorded).
+`during_report` (report applied inside its transaction, not committed), `mid_patch_batch` (a per-SKU call answered, not recorded).
 """
 
 from __future__ import annotations

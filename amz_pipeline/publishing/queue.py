@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import Engine, bindparam, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from amz_pipeline.hashing import idempotency_key, payload_hash
@@ -569,19 +569,3 @@ def next_due(session: Session, *, channel: Channel, run_id: str | None = None) -
         query = query.where(PublishJob.run_id == run_id)
     return session.scalar(query)
 
-
-def sku_has_active(session: Session, seller_id: str, marketplace_id: str, sku: str) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(PublishJob)
-            .where(
-                and_(
-                    PublishJob.seller_id == seller_id,
-                    PublishJob.marketplace_id == marketplace_id,
-                    PublishJob.sku == sku,
-                    PublishJob.state.in_(ACTIVE),
-                )
-            )
-        )
-    )
