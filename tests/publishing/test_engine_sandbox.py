@@ -9,7 +9,7 @@ from amz_pipeline.publishing import engine as publishing
 from amz_pipeline.publishing.feeds.build import FeedLimits
 from amz_pipeline.publishing.queue import Change, Operation
 from amz_pipeline.storage.db import session_factory
-from amz_pipeline.storage.models import DeadLetter, FeedSubmission, Listing, ListingIssue
+from amz_pipeline.storage.models import DeadLetter, FeedSubmission, Listing, ListingIssue, PublishAttempt
 from tests.publishing.helpers import US, fast_config, full_change, sandbox_history, sandbox_listings
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -38,6 +38,10 @@ def test_per_sku_path_publishes_and_records_acceptance(db_engine, pool, sandbox_
     assert local["SKU-000"].accepted_payload_hash == "SKU-000-10-3"
     history = sandbox_history(sandbox_server, seller)
     assert len(history) == 12 and {h["operation"] for h in history} == {"PATCH"}
+    with session_factory(db_engine)() as session:
+        attempts = session.scalars(select(PublishAttempt)).all()
+    assert len(attempts) == 12 and {a.status for a in attempts} == {"accepted"}
+    assert all(a.request_id and a.trace_id and a.submission_id and a.finished_at for a in attempts)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
