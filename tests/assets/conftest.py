@@ -61,7 +61,16 @@ def regional_pipeline(pipeline, sandbox_server, eu_sandbox, monkeypatch):
 
 
 @pytest.fixture
-def pipeline(sandbox_server, data_dir):
+def fresh_token_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh process-wide LWA token cache: `sandbox_server` is shared per module and its reset revokes every
+    access token, which a token cached by an earlier test would still present (403 "invalid", not "expired")."""
+    from amz_pipeline.spapi import auth
+
+    monkeypatch.setattr(auth, "_default_cache", auth.TokenCache())
+
+
+@pytest.fixture
+def pipeline(sandbox_server, data_dir, fresh_token_cache):
     """The code location's assets, checks and jobs bound to this test's data directory and live sandbox."""
     from assets.definitions import defs
     from resources.database import DatabaseResource

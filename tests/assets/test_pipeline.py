@@ -93,6 +93,7 @@ def test_run_logs_carry_the_run_id_and_no_secret(pipeline, instance, data_dir, d
     calls = [json.loads(line) for line in lines if line.startswith("{") and '"spapi.call"' in line]
     assert calls, "the client's JSON log lines are in the run's event log"
     assert {call["trace_id"] for call in calls} == {result.run_id}
+    assert all(call["status"] < 400 for call in calls), [c["status"] for c in calls]
     everything = "\n".join(str(record) for record in instance.all_logs(result.run_id))
     for secret in (demo_seller["client_secret"], demo_seller["refresh_token"]):
         assert secret not in everything
@@ -141,4 +142,4 @@ def test_multi_marketplace_file_publishes_each_row_to_its_marketplace_in_its_reg
                   if row["marketplace_id"] == marketplace]
         valid = result.output_for_node("validated_catalog", "validated_catalog")
         upserts = valid.filter(valid["operation"].fill_null("") != "delete")["sku"].to_list()
-        assert published["invalid"] == 0 and sorted(listed) == sorted(upserts)
+        assert published["invalid"] == 0 and sorted(listed) == sorted(upserts), (key, published)

@@ -42,12 +42,15 @@ def instance():
 
 
 @pytest.fixture
-def pipeline_resources(data_dir: Path) -> dict:
+def pipeline_resources(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
     """Settings, database, secret store and IO manager bound to data_dir (add an `spapi` resource per test)."""
+    from amz_pipeline.spapi import auth
     from resources.database import DatabaseResource
     from resources.parquet_io import ParquetIOManager
     from resources.secrets import SecretStoreResource
     from resources.settings import SettingsResource
 
+    # A fresh LWA token cache: the module-shared sandbox's reset revokes tokens an earlier test may have cached.
+    monkeypatch.setattr(auth, "_default_cache", auth.TokenCache())
     return {"settings": SettingsResource(data_dir=str(data_dir)), "database": DatabaseResource(),
             "secrets": SecretStoreResource(), "parquet_io": ParquetIOManager(base_dir=str(data_dir / "dagster"))}

@@ -29,10 +29,11 @@ def echo(summary: dict) -> dict:
     return summary
 
 
-def test_parquet_io_manager_round_trips_frames_and_json_per_partition(tmp_path: Path):
+def test_parquet_io_manager_round_trips_frames_and_json_per_partition(tmp_path: Path, instance):
     io = ParquetIOManager(base_dir=str(tmp_path))
     for key in parts.get_partition_keys():
-        result = dg.materialize([frame, summary, echo], partition_key=key, resources={"parquet_io": io})
+        result = dg.materialize([frame, summary, echo], partition_key=key, resources={"parquet_io": io},
+                                instance=instance)
         assert result.success
         assert result.output_for_node("echo") == {"rows": 2, "partition": key}
     assert sorted(p.name for p in (tmp_path / "frame").iterdir()) == ["A1DEMOSELLER01.DE.parquet",
@@ -41,10 +42,10 @@ def test_parquet_io_manager_round_trips_frames_and_json_per_partition(tmp_path: 
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-def test_missing_upstream_value_names_the_asset_and_what_to_do(tmp_path: Path):
+def test_missing_upstream_value_names_the_asset_and_what_to_do(tmp_path: Path, instance):
     result = dg.materialize([frame, summary, echo], selection=[echo], partition_key=KEY,
                             resources={"parquet_io": ParquetIOManager(base_dir=str(tmp_path))},
-                            raise_on_error=False)
+                            raise_on_error=False, instance=instance)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "materialize the upstream asset" in str(failure.step_failure_data.error)
