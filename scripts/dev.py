@@ -38,6 +38,10 @@ def stop_group(process: subprocess.Popen, timeout: float = 20.0) -> int:
     return process.wait()
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def dagster_dev_command(host: str, port: int) -> list[str]:
     return [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(ROOT / "workspace.yaml"),
             "-h", host, "-p", str(port)]
@@ -79,14 +83,16 @@ def main(argv: list[str] | None = None) -> int:
               "data/inbox/<seller>/<country>/ (one marketplace) or data/inbox/<seller>/ (rows name theirs)")
         process = subprocess.Popen(dagster_dev_command("127.0.0.1", args.port), cwd=ROOT, env=env,
                                    start_new_session=True)
-        previous = signal.signal(signal.SIGTERM, lambda *_: stop_group(process))
+        # SIGTERM unwinds like Ctrl-C. (Stopping the child from inside the handler would deadlock: the handler
+        # interrupts process.wait(), which holds the Popen's wait lock the handler's own wait() needs.)
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             return process.wait()
         except KeyboardInterrupt:
             return stop_group(process)
         finally:
-            stop_group(process)
             signal.signal(signal.SIGTERM, previous)
+            stop_group(process)
 
 
 if __name__ == "__main__":
