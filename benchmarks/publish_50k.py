@@ -73,8 +73,11 @@ def main() -> None:
     sample = changes_for(seller["seller_id"], 1)[0]
     message_bytes = len(canonical_json(build.message(1, build.FeedJob(1, sample.sku, "partial_update",
                                                                       sample.body)))) + 1
-    config = publishing.EngineConfig(feeds=FeedConfig(poll_min_seconds=args.poll, poll_max_seconds=args.poll,
-                                                      processing_estimate_seconds=processing_s))
+    # The clients and the scheduler are told the sandbox's speed (rate_scale), so every plan - the feed window too -
+    # runs k times faster on both sides.
+    config = publishing.EngineConfig(rate_scale=args.speed, feeds=FeedConfig(
+        limits=build.FeedLimits.from_data().scaled(args.speed), poll_min_seconds=args.poll,
+        poll_max_seconds=args.poll, processing_estimate_seconds=processing_s))
     with tempfile.TemporaryDirectory() as tmp, SandboxServer(SandboxConfig(
             speed=args.speed, feed_processing_delay_seconds=args.delay, enforce_usage_plans=True)) as server:
         url = f"sqlite:///{tmp}/bench.db"
@@ -83,7 +86,7 @@ def main() -> None:
         credentials = LWACredentials(seller["client_id"], seller["client_secret"], seller["refresh_token"])
         pool = ClientPool(lambda seller_id, region: PublishingClient(
             seller_id=seller_id, region=region, credentials=credentials, endpoint=server.base_url,
-            lwa_token_url=server.lwa_token_url))
+            lwa_token_url=server.lwa_token_url, rate_scale=args.speed))
         changes = changes_for(seller["seller_id"], args.skus)
         started = time.perf_counter()
         plan = publishing.publish_changes(engine, changes, mode="auto", config=config)

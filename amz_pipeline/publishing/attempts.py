@@ -3,14 +3,12 @@ and again after it, each write committed on its own. A row still `started` after
 outcome we never recorded; the worker that next claims the job resolves it (see `listings_worker.resolve_unfinished`)
 before sending anything again.
 
-The request id comes from the client's per-call log line (`x-amzn-RequestId`), captured for the current asyncio task
-by `RequestIdCapture`.
+The request id (`x-amzn-RequestId`) comes from the client: `response.request_id` on success, `exc.request_id` on
+failure.
 """
 
 from __future__ import annotations
 
-import contextvars
-import logging
 import uuid
 
 from sqlalchemy import Engine, select, update
@@ -20,36 +18,6 @@ from amz_pipeline.publishing.leases import utcnow
 from amz_pipeline.storage.models import PublishAttempt
 
 STARTED = "started"
-_last_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("amz_last_request_id", default=None)
-
-
-class RequestIdCapture(logging.Filter):
-    """Remembers the `request_id` of the client's last call log line in the calling task's context.
-
-    A filter only observes: it never changes or drops the record.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        request_id = getattr(record, "request_id", None)
-        if request_id:
-            _last_request_id.set(request_id)
-        return True
-
-
-def install_request_id_capture(logger_name: str = "amz_pipeline.spapi.client") -> None:
-    logger = logging.getLogger(logger_name)
-    if not any(isinstance(f, RequestIdCapture) for f in logger.filters):
-        logger.addFilter(RequestIdCapture())
-        if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)  # the per-call line is INFO; handlers decide what is printed
-
-
-def reset_request_id() -> None:
-    _last_request_id.set(None)
-
-
-def last_request_id() -> str | None:
-    return _last_request_id.get()
 
 
 def start(
@@ -62,7 +30,6 @@ def start(
     feed_submission_id: int | None = None,
 ) -> str:
     attempt_id = str(uuid.uuid4())
-    reset_request_id()
     with engine.begin() as conn:
         conn.execute(
             PublishAttempt.__table__.insert().values(
@@ -98,7 +65,7 @@ def finish(
                 status=status,
                 submission_id=submission_id,
                 feed_id=feed_id,
-                request_id=request_id or last_request_id(),
+                request_id=request_id,
                 error=telemetry.redact(error) if error else None,
                 finished_at=utcnow(),
             )

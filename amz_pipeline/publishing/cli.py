@@ -42,12 +42,30 @@ def _database(settings: Any) -> Any:
     try:
         upgrade(settings.database_url)
     except Exception as exc:  # noqa: BLE001 - any failure to reach or migrate the database means "cannot start"
-        _fail_to_start(f"database {settings.database_url.split('@')[-1]}: {type(exc).__name__}: {exc}")
+        _fail_to_start(f"database {_masked_url(settings.database_url)}: {_first_line(exc)}")
     return make_engine(settings.database_url)
 
 
+def _masked_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without anything after a user part
+        return url.split("@")[-1]
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's SQL echo and "(Background on this error at ...)" link."""
+    from sqlalchemy.exc import DBAPIError
+
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return f"{type(original).__name__}: {lines[0] if lines else type(original).__name__}"
+
+
 def _clients(endpoint: str | None, seller_id: str | None) -> Any:
-    from amz_pipeline.publishing.client import ClientPool, env_client_factory
+    from amz_pipeline.publishing.client import ClientPool, check_credentials, env_client_factory
     from amz_pipeline.spapi.config import ClientConfig, ConfigError
 
     env = dict(os.environ)
@@ -56,10 +74,16 @@ def _clients(endpoint: str | None, seller_id: str | None) -> Any:
     try:
         config = ClientConfig.from_env(env)
     except ConfigError as exc:
-        _fail_to_start(str(exc))
+        message = str(exc)
+        if endpoint and message.startswith("AMZ_SPAPI_ENDPOINT:"):
+            message = "--endpoint:" + message.removeprefix("AMZ_SPAPI_ENDPOINT:")
+        _fail_to_start(message)
     if seller_id is not None and seller_id != config.seller_id:
         _fail_to_start(f"--seller {seller_id} differs from AMZ_SELLER_ID {config.seller_id}: the credentials in the "
                        "environment belong to another seller")
+    problem = check_credentials(config)
+    if problem is not None:
+        _fail_to_start(problem)
     return ClientPool(env_client_factory(config))
 
 
@@ -183,9 +207,14 @@ def dlq_command() -> None:
     """The dead-letter queue: changes that will not succeed by retrying alone."""
 
 
+def _cause_choice() -> click.Choice:
+    from amz_pipeline.storage.models import DeadLetterCause
+
+    return click.Choice([cause.value for cause in DeadLetterCause])
+
+
 @dlq_command.command(name="list")
-@click.option("--cause", help="retries_exhausted, invalid, unauthorized, feed_fatal, feed_cancelled, not_found, "
-                              "client_error")
+@click.option("--cause", type=_cause_choice(), help="Only letters of this cause.")
 @click.option("--seller", "seller_id")
 @click.option("--all", "include_redriven", is_flag=True, help="Include letters already re-driven.")
 @click.option("--json", "as_json", is_flag=True)
@@ -216,7 +245,7 @@ def dlq_show(letter_id: int) -> None:
 
 
 @dlq_command.command(name="redrive")
-@click.option("--cause", help="Only letters of this cause.")
+@click.option("--cause", type=_cause_choice(), help="Only letters of this cause.")
 @click.option("--id", "ids", type=int, multiple=True, help="Only these letters (repeatable).")
 def dlq_redrive(cause: str | None, ids: tuple[int, ...]) -> None:
     """Queue dead letters again (after fixing their cause); `publish --resume` sends them."""

@@ -8,23 +8,61 @@ resending an idempotent put is harmless for the end state but applies the same c
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from amz_pipeline.spapi.client import SPAPIClient
 from amz_pipeline.spapi.config import ClientConfig
-
-WRITE_OPERATIONS = frozenset({"putListingsItem", "patchListingsItem", "deleteListingsItem"})
+from amz_pipeline.spapi.errors import LWAError, SPAPIError
 
 
 class PublishingClient(SPAPIClient):
-    async def _call(self, operation: str, **kwargs: Any) -> Any:
-        if operation in WRITE_OPERATIONS and kwargs.get("preview") is not True:
-            kwargs["non_idempotent"] = True
-        return await super()._call(operation, **kwargs)
+    """`SPAPIClient` with `guard_writes=True` (the default here): listings writes are never resent after a failure
+    that may have reached Amazon."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("guard_writes", True)
+        super().__init__(**kwargs)
 
 
 ClientFactory = Callable[[str, str], SPAPIClient]
+
+# Which `AMZ_*` variable an LWA refusal points at (LWA's `error` codes, RFC 6749 section 5.2).
+_CREDENTIAL_PROBLEMS = {
+    "invalid_client": "AMZ_LWA_CLIENT_ID / AMZ_LWA_CLIENT_SECRET: LWA rejected the application credentials "
+                      "(invalid_client) - the client secret does not belong to that client id, or the id is unknown",
+    "invalid_grant": "AMZ_REFRESH_TOKEN: LWA rejected the refresh token (invalid_grant) - it is wrong, revoked or "
+                     "issued to another application; the seller must re-authorize the application",
+    "unauthorized_client": "AMZ_LWA_CLIENT_ID: the application may not use this grant (unauthorized_client)",
+}
+
+
+def credential_problem(exc: LWAError) -> str:
+    """One line naming the credential an LWA refusal points at (never its value)."""
+    return _CREDENTIAL_PROBLEMS.get(exc.code or "", f"LWA refused the token request ({exc.code}): {exc}")
+
+
+def check_credentials(config: ClientConfig) -> str | None:
+    """Fetch one LWA token for the configured seller before anything is queued; the problem, or None when the
+    credentials work. The token stays in the process-wide cache for the run's clients."""
+
+    async def fetch() -> None:
+        client = PublishingClient.from_config(config, rate_limit=False)
+        try:
+            await client.authenticate()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(fetch())
+    except LWAError as exc:
+        if exc.retryable:
+            return f"AMZ_LWA_ENDPOINT {config.lwa_token_url}: LWA is failing ({exc.code}): {exc}"
+        return credential_problem(exc)
+    except SPAPIError as exc:
+        return f"AMZ_LWA_ENDPOINT {config.lwa_token_url}: {exc}"
+    return None
 
 
 def env_client_factory(config: ClientConfig, **kwargs: Any) -> ClientFactory:

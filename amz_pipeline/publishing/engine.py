@@ -45,7 +45,11 @@ class Mode(enum.StrEnum):
 
 @dataclass
 class EngineConfig:
+    """`rate_scale` tells the scheduler the clients' `rate_scale` (emulators only): it multiplies the per-SKU rate
+    the routing split assumes. The feed window is scaled in `feeds.limits` (`FeedLimits.scaled`)."""
+
     listings_max_skus: int = 50
+    rate_scale: float = 1.0
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     feeds: FeedConfig = field(default_factory=FeedConfig)
 
@@ -82,11 +86,11 @@ def listings_rate() -> float:
     return min(float(operations["patchListingsItem"]["rate"]), float(operations["putListingsItem"]["rate"]))
 
 
-def listings_share(total: int, limits: FeedLimits, feed_seconds: float) -> int:
+def listings_share(total: int, limits: FeedLimits, feed_seconds: float, rate_scale: float = 1.0) -> int:
     """How many of `total` feed-routed SKUs go through the Listings API instead, so both budgets are spent at once:
     as many as the per-SKU rate sends while the feeds are expected to take (`feed_seconds`: processing plus any
     wait for the submission window), never more than the channels' throughput split r / (r + S·M/W)."""
-    rate = listings_rate()
+    rate = listings_rate() * rate_scale
     feed_rate = limits.submissions_per_window * limits.max_messages / limits.window_seconds
     by_throughput = total * rate / (rate + feed_rate)
     return int(min(by_throughput, rate * feed_seconds))
@@ -114,7 +118,8 @@ def publish_changes(
     channel = route(len(skus), mode, config.listings_max_skus)
     direct: Sequence[Change] = []
     if channel is Channel.FEED and Mode(mode) is Mode.AUTO:
-        share = listings_share(len(changes), config.feeds.limits, expected_feed_seconds(len(changes), config.feeds))
+        share = listings_share(len(changes), config.feeds.limits, expected_feed_seconds(len(changes), config.feeds),
+                               config.rate_scale)
         direct, changes = changes[len(changes) - share :] if share else [], changes[: len(changes) - share]
     with session_factory(engine).begin() as session:
         enqueued = queue.enqueue(session, changes, channel=channel, run_id=run_id)

@@ -122,7 +122,6 @@ class ListingsWorker:
 
     async def run(self, *, run_id: str | None = None, seller_id: str | None = None, drain: bool = True) -> WorkerStats:
         """Process jobs until none is left (`drain`) or none is due now."""
-        attempts.install_request_id_capture()
         renewer = asyncio.create_task(self._renew_leases())
         running: set[asyncio.Task] = set()
         try:
@@ -221,7 +220,8 @@ class ListingsWorker:
         self.stats.latencies_ms.append((loop.time() - started) * 1000)
         crash_point("mid_patch_batch")
         issues = [i.model_dump(by_alias=True, exclude_none=True) for i in response.issues]
-        attempts.finish(self.engine, attempt_id, status=response.status.lower(), submission_id=response.submission_id)
+        attempts.finish(self.engine, attempt_id, status=response.status.lower(), submission_id=response.submission_id,
+                        request_id=response.request_id)
         self._record(job, JobOutcome(job.id, response.status == "ACCEPTED", issues))
 
     async def _read_back(self, client: Any, job: ClaimedJob) -> dict[str, Any] | None:

@@ -86,10 +86,15 @@ class LWACredentials:
         return data
 
     def cache_key(self, token_url: str) -> tuple[str, str, str]:
+        """Digests of the secrets are part of the key: a wrong client secret must not reuse a token fetched with
+        the right one (it would pass a credentials check and fail later)."""
+        secret = self.client_secret.get_secret_value()
         if self.refresh_token is not None:
-            digest = hashlib.sha256(self.refresh_token.get_secret_value().encode()).hexdigest()
-            return (token_url, self.client_id, f"rt:{digest}")
-        return (token_url, self.client_id, f"scope:{self.scope}")
+            grant = f"rt:{self.refresh_token.get_secret_value()}"
+        else:
+            grant = f"scope:{self.scope}"
+        digest = hashlib.sha256(f"{secret}\0{grant}".encode()).hexdigest()
+        return (token_url, self.client_id, digest)
 
 
 def credentials_from_store(store: Any, name: str) -> LWACredentials:
@@ -281,6 +286,26 @@ class LWAAuth(httpx.Auth):
                 item = flow.send(to_send)
         except StopIteration:
             return
+
+    async def fetch_token(self, client: httpx.AsyncClient) -> AccessToken:
+        """The current access token, asking LWA through `client` if the cache has none (a side-effect-free way to
+        prove the credentials work before doing anything else). Raises `LWAError` when LWA refuses."""
+        flow = self._token_flow()
+        try:
+            item = flow.send(None)
+            while True:
+                if isinstance(item, _Wait):
+                    try:
+                        result = await asyncio.shield(asyncio.wrap_future(item.future))
+                    except BaseException as exc:  # noqa: BLE001 - rethrown into the flow
+                        item = flow.throw(exc)
+                        continue
+                else:
+                    result = await client.send(item)
+                    await result.aread()
+                item = flow.send(result)
+        except StopIteration as stop:
+            return stop.value
 
     def _authorize(self, request: httpx.Request, token: AccessToken) -> httpx.Request:
         request.headers["x-amz-access-token"] = token.value

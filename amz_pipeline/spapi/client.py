@@ -54,6 +54,7 @@ from amz_pipeline.spapi.operations._base import M
 from amz_pipeline.spapi.operations.definitions import DefinitionsOperations
 from amz_pipeline.spapi.operations.feeds import FeedsOperations
 from amz_pipeline.spapi.operations.listings import ListingsOperations
+from amz_pipeline.spapi.operations.models import SPAPIModel
 from amz_pipeline.spapi.operations.restrictions import RestrictionsOperations
 from amz_pipeline.spapi.ratelimit import CallScope, RateLimiter
 from amz_pipeline.spapi.retries import RetryPolicy, certainly_not_applied, is_transient, submission_guard
@@ -64,6 +65,9 @@ telemetry.install_redaction(log)
 USER_AGENT = (
     f"amz-pipeline/0.1.0 (Language=Python/{platform.python_version()}; Platform={platform.system()}/{platform.release()})"
 )[:500]  # Amazon rejects User-Agent headers longer than 500 characters
+
+# Listings writes that `guard_writes=True` never resends after an ambiguous failure.
+GUARDED_WRITES = frozenset({"putListingsItem", "patchListingsItem", "deleteListingsItem"})
 
 _default_limiter: RateLimiter | None = None
 
@@ -124,7 +128,19 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         cache_dir: str | Path | None = None,
+        guard_writes: bool = False,
+        rate_scale: float = 1.0,
     ) -> None:
+        """`guard_writes`: putListingsItem, patchListingsItem and deleteListingsItem (not VALIDATION_PREVIEW) are
+        retried only when the request certainly did not arrive (connection never made, Amazon's own 429/503); any
+        other failure raises `AmbiguousSubmissionError` instead of resending, so the caller can read the listing back
+        and never apply the same change twice. createFeed is always guarded this way.
+
+        `rate_scale`: multiplies every rate-limit bucket's rate and divides every submission window (e.g. 10 → ten
+        times the usage plans, JSON_LISTINGS_FEED 5 per 30 s). For emulators that scale plans; never set against
+        Amazon. Applied by the limiter the client builds; a `limiter` passed in keeps its own scale."""
+        if rate_scale <= 0:
+            raise ValueError(f"rate_scale must be > 0, got {rate_scale}")
         if not seller_id:
             raise ValueError("seller_id is empty")
         self.seller_id = seller_id
@@ -134,8 +150,14 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
         self.credentials = credentials
         self.application_id = credentials.client_id
         self.metrics = metrics or telemetry.Metrics()
+        if limiter is not None and rate_scale != 1.0 and limiter.rate_scale != rate_scale:
+            raise ValueError(f"rate_scale={rate_scale} conflicts with the given limiter's rate_scale="
+                             f"{limiter.rate_scale}: set it on the limiter")
+        if limiter is None and rate_scale != 1.0:
+            limiter = RateLimiter(rate_scale=rate_scale)
         self.limiter = (limiter or default_limiter()) if rate_limit else None
         self.retry = retry or RetryPolicy()
+        self.guard_writes = guard_writes
         self.cache_dir = Path(cache_dir) if cache_dir else Path(schemas.SCHEMAS_DIR).parent / "data" / "state" / "ptd"
         self.auth = LWAAuth(credentials, lwa_token_url, cache=token_cache, signer=signer, metrics=self.metrics)
         headers = {"user-agent": USER_AGENT, "accept": "application/json"}
@@ -170,6 +192,21 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.aclose()
+
+    async def authenticate(self) -> None:
+        """Fetch (or reuse) this seller's LWA access token without calling SP-API: a cheap check that the credentials
+        work. Transient LWA failures are retried like any call; a refusal raises `LWAError` (`code` is LWA's
+        `error`: `invalid_client`, `invalid_grant`, `unauthorized_client`, ...)."""
+        retrying = self.retry.retrying(min_wait=lambda exc: 0.0, retry_if=is_transient,
+                                       before_sleep=lambda state: self.metrics.record_retry("lwa_token"))
+        try:
+            async for attempt_state in retrying:
+                with attempt_state:
+                    await self.auth.fetch_token(self._files)
+                    return
+        except httpx.TransportError as exc:
+            raise TransportFailedError(f"LWA token endpoint: {type(exc).__name__}: {exc}", operation="lwa_token",
+                                       retryable=True) from exc
 
     # --- the one request path ------------------------------------------------------------------------------------
 
@@ -235,6 +272,7 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             headers["content-type"] = "application/json"
         scope = self._scope(operation, preview, feed_type)
+        non_idempotent = non_idempotent or (self.guard_writes and operation in GUARDED_WRITES and not preview)
         attempt = 0
 
         async def once() -> httpx.Response:
@@ -296,7 +334,7 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
         """The success body as `model`; a body that does not fit the model is an `InvalidResponseError` (its text
         names the fields, never their values)."""
         try:
-            return model.model_validate(self._json(response, operation))
+            parsed = model.model_validate(self._json(response, operation))
         except pydantic.ValidationError as exc:
             first = exc.errors(include_input=False, include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"
@@ -306,6 +344,9 @@ class SPAPIClient(ListingsOperations, RestrictionsOperations, FeedsOperations, D
                 status=response.status_code, operation=operation,
                 request_id=response.headers.get("x-amzn-requestid"), retryable=False,
             ) from None
+        if isinstance(parsed, SPAPIModel):
+            parsed._request_id = response.headers.get("x-amzn-requestid")
+        return parsed
 
     async def _file_request(self, operation: str, method: str, url: str, *, content: bytes | None = None,
                             headers: dict[str, str] | None = None) -> httpx.Response:
@@ -392,6 +433,7 @@ class SyncSPAPIClient:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
+    authenticate = _blocking(SPAPIClient.authenticate)
     get_listings_item = _blocking(SPAPIClient.get_listings_item)
     put_listings_item = _blocking(SPAPIClient.put_listings_item)
     patch_listings_item = _blocking(SPAPIClient.patch_listings_item)

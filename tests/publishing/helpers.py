@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,3 +75,46 @@ def sandbox_history(server: Any, seller_id: str) -> list[dict[str, Any]]:
 
 def sandbox_config(server: Any, **changes: Any) -> None:
     httpx.post(f"{server.base_url}/_sandbox/config", json=changes, timeout=10).raise_for_status()
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "catalog_us.csv"
+
+
+def write_catalog(path: Path, rows: int = 12) -> dict[str, float]:
+    """`rows` LUGGAGE rows derived from the first sample row; returns SKU → price."""
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        base, fields = next(reader), reader.fieldnames
+    prices = {}
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        for i in range(rows):
+            row = dict(base, item_sku=f"CR-{i:04d}", standard_price=f"{20 + i}.99", quantity=str(i + 1))
+            prices[row["item_sku"]] = float(row["standard_price"])
+            writer.writerow(row)
+    return prices
+
+
+def cli_env(tmp_path: Path, server, seller: dict[str, str], database_url: str | None = None,
+            **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AMZ_")}
+    env.update({
+        "AMZ_DATA_DIR": str(tmp_path / "data"),
+        "AMZ_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'state.db'}",
+        "AMZ_SELLER_ID": seller["seller_id"],
+        "AMZ_REGION": seller["region"],
+        "AMZ_LWA_CLIENT_ID": seller["client_id"],
+        "AMZ_LWA_CLIENT_SECRET": seller["client_secret"],
+        "AMZ_REFRESH_TOKEN": seller["refresh_token"],
+        "AMZ_SPAPI_ENDPOINT": server.base_url,
+        "AMZ_LWA_ENDPOINT": server.lwa_token_url,
+        "AMZ_FEED_ADOPT_WAIT_SECONDS": "3",
+    })
+    env.update(extra)
+    return env
+
+
+def amz(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "amz_pipeline.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=240)

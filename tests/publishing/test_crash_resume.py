@@ -3,61 +3,20 @@ applied twice, no duplicate feed."""
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from tests.publishing.helpers import sandbox_config, sandbox_history, sandbox_listings
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "catalog_us.csv"
-ROWS = 12
-
-
-def write_catalog(path: Path, rows: int = ROWS) -> dict[str, float]:
-    """`rows` LUGGAGE rows derived from the first sample row; returns SKU → price."""
-    with SAMPLE.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        base, fields = next(reader), reader.fieldnames
-    prices = {}
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        for i in range(rows):
-            row = dict(base, item_sku=f"CR-{i:04d}", standard_price=f"{20 + i}.99", quantity=str(i + 1))
-            prices[row["item_sku"]] = float(row["standard_price"])
-            writer.writerow(row)
-    return prices
-
-
-def cli_env(tmp_path: Path, server, seller: dict[str, str], database_url: str | None = None,
-            **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AMZ_")}
-    env.update({
-        "AMZ_DATA_DIR": str(tmp_path / "data"),
-        "AMZ_DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'state.db'}",
-        "AMZ_SELLER_ID": seller["seller_id"],
-        "AMZ_REGION": seller["region"],
-        "AMZ_LWA_CLIENT_ID": seller["client_id"],
-        "AMZ_LWA_CLIENT_SECRET": seller["client_secret"],
-        "AMZ_REFRESH_TOKEN": seller["refresh_token"],
-        "AMZ_SPAPI_ENDPOINT": server.base_url,
-        "AMZ_LWA_ENDPOINT": server.lwa_token_url,
-        "AMZ_FEED_ADOPT_WAIT_SECONDS": "3",
-    })
-    env.update(extra)
-    return env
-
-
-def amz(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "amz_pipeline.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=240)
+from tests.publishing.helpers import (
+    amz,
+    cli_env,
+    sandbox_config,
+    sandbox_history,
+    sandbox_listings,
+    write_catalog,
+)
 
 
 def assert_converged(server, seller_id: str, prices: dict[str, float], *, channel: str) -> list[dict]:

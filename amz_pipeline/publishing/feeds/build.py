@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -45,6 +45,11 @@ class FeedLimits:
     def from_data(cls) -> FeedLimits:
         spec = schemas.load_json("spapi/limits.json")["feed_types"][FEED_TYPE]
         return cls(spec["max_messages"], spec["max_bytes"], spec["submissions_per_window"], spec["window_seconds"])
+
+    def scaled(self, rate_scale: float) -> FeedLimits:
+        """The submission window divided by `rate_scale`, matching a client built with the same `rate_scale` (for
+        emulators that scale plans; never against Amazon)."""
+        return replace(self, window_seconds=self.window_seconds / rate_scale)
 
 
 @dataclass(frozen=True)

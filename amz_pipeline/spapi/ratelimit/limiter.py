@@ -52,8 +52,15 @@ class CallScope:
 
 
 class RateLimiter:
+    """`rate_scale` multiplies the rate of every plan read from the data files (usage plans, application caps, feed
+    submission windows: 5 per 300 s becomes 5 per 300/k s) - for emulators that scale plans; never set against
+    Amazon. A rate the server reports (`x-amzn-RateLimit-Limit`) is the real one and is adopted as is."""
+
     def __init__(self, store: BucketStore | None = None, *, headroom_seconds: float = 0.25, rate_factor: float = 0.985,
-                 workers: int = 8) -> None:
+                 workers: int = 8, rate_scale: float = 1.0) -> None:
+        if rate_scale <= 0:
+            raise ValueError(f"rate_scale must be > 0, got {rate_scale}")
+        self.rate_scale = rate_scale
         self.store: BucketStore = store or MemoryBucketStore()
         self.headroom_seconds = headroom_seconds
         self.rate_factor = rate_factor
@@ -68,7 +75,7 @@ class RateLimiter:
         """Our bucket for a server plan (optionally at an observed rate): margins as the module docstring says."""
         if plan is None:
             return None
-        rate = rate or plan.rate
+        rate = rate or plan.rate * self.rate_scale
         headroom = max(1.0, rate * self.headroom_seconds)
         # Keep two tokens where the plan allows: with one, every late wake-up from a sleep loses throughput.
         return Plan(rate * self.rate_factor, max(min(2.0, plan.burst), plan.burst - headroom))
@@ -90,6 +97,7 @@ class RateLimiter:
         if scope.feed_type:
             feed = plans.feed_submission_plan(scope.feed_type)
             if feed is not None:
+                feed = Plan(feed.rate * self.rate_scale, feed.burst)
                 result.append((f"seller/{scope.seller_id}/{scope.region}/feed/{scope.feed_type}", feed))
         return result
 
@@ -140,7 +148,7 @@ class RateLimiter:
         rate = self._rates.get(self.seller_key(scope))
         if rate is None:
             plan = plans.operation_plan(scope.operation)
-            rate = plan.rate if plan else None
+            rate = plan.rate * self.rate_scale if plan else None
         return 1.0 / rate if rate else 0.0
 
     def close(self) -> None:
