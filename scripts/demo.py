@@ -198,20 +198,24 @@ class FileSummary:
         self.by_rule: Counter[str] = Counter()
         self.states: Counter[str] = Counter()
         self.problems: list[str] = []
+        self.keys: list[str] = []
 
     def add_run(self, request, result, instance, database) -> None:
         from assets.partitions import parse
         from assets.sensors import run_failure_reason
 
         pair = parse(request.partition_key)
-        self.runs.append(f"{pair.country} {'ok' if result.success else 'FAILED'}")
+        self.keys.append(pair.key)
+        state = "ok" if result.success else "FAILED"
         if not result.success:
             self.stops.append(f"{pair.country}: {run_failure_reason(instance, result.run_id).splitlines()[0][:200]}")
         raw = _output(result, "raw_catalog")
         valid = _output(result, "validated_catalog", "validated_catalog")
         rejects = _output(result, "validated_catalog", "catalog_rejects")
         if raw is None or valid is None or rejects is None:
+            self.runs.append(f"{pair.country} {state}")
             return
+        self.runs.append(f"{pair.country} {raw.height} rows {state}")
         self.file_rows = _metadata(result, "raw_catalog").get("file_rows", self.file_rows)
         stored = _metadata(result, "validated_catalog")
         self.rows += int(stored.get("rows", raw.height))
@@ -231,7 +235,7 @@ class FileSummary:
                                 if r["severity"] == "error")
             self.problems.append(f"{sku:<30} {pair.country}  rejected locally (row {row[0]}): {reasons[:150]}")
 
-    def render(self, max_problems: int) -> list[str]:
+    def render(self, max_problems: int, data_dir: Path) -> list[str]:
         valid = self.rows - self.rejected
         lines = [f"== {self.name}: {len(self.runs)} run(s) [{', '.join(self.runs)}]"]
         lines += [f"   stopped {stop}" for stop in self.stops]
@@ -243,9 +247,20 @@ class FileSummary:
             lines.append("   rejected by rule: " + ", ".join(f"{r} {n}" for r, n in self.by_rule.most_common()))
         lines += [f"   {line}" for line in self.problems[:max_problems]]
         if len(self.problems) > max_problems:
-            lines.append(f"   … {len(self.problems) - max_problems} more problem SKUs: see data/issues/<seller>."
-                         "<country>.csv and data/rejected/")
+            lines.append(f"   … {len(self.problems) - max_problems} more problem SKUs")
+        if self.problems:
+            seller = self.keys[0].rpartition(".")[0]
+            lines.append(f"   all issues: {_shown(data_dir / 'issues')}/{seller}.<country>.csv; "
+                         f"local rejects: {_shown(data_dir / 'rejected')}/{seller}/<country>/")
         return lines
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the current directory when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _metadata(result, node: str) -> dict:
@@ -261,8 +276,9 @@ def render(results: list, instance, resources: dict, max_problems: int = 12) -> 
         summary = by_file.setdefault(name, FileSummary(name))
         summary.add_run(request, result, instance, resources["database"])
     lines: list[str] = []
+    data_dir = resources["settings"].settings().data_dir
     for summary in by_file.values():
-        lines += summary.render(max_problems)
+        lines += summary.render(max_problems, data_dir)
     totals: dict[str, int] = defaultdict(int)
     for summary in by_file.values():
         totals["rows"] += summary.rows
