@@ -1,0 +1,42 @@
+"""`make demo` end to end (scripts/demo.py in a subprocess, private data directory and DAGSTER_HOME): every sample
+file ends in successful runs, and each file's summary adds up to what data/samples/expected.json says."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_demo_tells_a_clean_story_for_every_sample(tmp_path: Path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AMZ_", "DAGSTER_"))}
+    env.update({"AMZ_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(home)})
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
+
+    expected = json.loads((ROOT / "data" / "samples" / "expected.json").read_text())
+    summaries = dict(re.findall(r"^== A1DEMOSELLER01/(?:[A-Z]{2}/)?(\S+): .*?\n(   rows .*)$", out, re.M))
+    assert sorted(summaries) == sorted(expected)
+    for name, facts in expected.items():
+        rows, valid, rejected = map(int, re.match(r"   rows (\d+) = valid (\d+) \+ rejected locally (\d+)$",
+                                                 summaries[name]).groups())
+        assert (rows, valid, rejected) == (facts["rows"], facts["valid_rows"], len(facts["rejected"])), name
+    # Single-marketplace files go to their country folder, multi-marketplace ones to the seller folder.
+    assert "A1DEMOSELLER01/JP/catalog_jp.xlsx" in out and "A1DEMOSELLER01/catalog_mixed.parquet" in out
+    assert "FAILED" not in out and "!!" not in out
+    assert not list((tmp_path / "data" / "inbox").rglob("*.*"))  # every file left the inbox
+    assert len(list((tmp_path / "data" / "processed").rglob("*.*"))) == len(expected)
+    # The file's unknown-marketplace row is rejected with that reason by exactly one run, not lost.
+    assert len(re.findall(r"rejected locally \(row 67\): marketplace_unknown", out)) == 1
