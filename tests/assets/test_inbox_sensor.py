@@ -204,3 +204,13 @@ def test_multi_marketplace_draft_folder(instance, data_dir):
     result = _tick(instance, data_dir)
     assert {r.job_name for r in result.run_requests} == {"catalog_draft_job"}
     assert len(result.run_requests) == 2
+
+
+def test_unreadable_multi_marketplace_file_is_refused_with_the_read_error(instance, data_dir):
+    path = data_dir / "inbox" / SELLER / "catalog.parquet"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"PAR1 this is not parquet")
+    result = _tick(instance, data_dir)
+    assert result.run_requests == []
+    [report] = (data_dir / "failed" / SELLER).glob("*.error.json")
+    assert json.loads(report.read_text())["reason"].startswith("catalog.parquet: ")
