@@ -83,7 +83,7 @@ def file_marketplaces(path) -> list[str]:
     try:
         named = core.row_marketplaces(path)["marketplace_id"].drop_nulls().unique().to_list()
     except core.catalog_read_error() as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(exc.reason) from None
     return [endpoints.marketplace(marketplace_id).country_code for marketplace_id in named]
 
 

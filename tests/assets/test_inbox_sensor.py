@@ -213,4 +213,4 @@ def test_unreadable_multi_marketplace_file_is_refused_with_the_read_error(instan
     result = _tick(instance, data_dir)
     assert result.run_requests == []
     [report] = (data_dir / "failed" / SELLER).glob("*.error.json")
-    assert json.loads(report.read_text())["reason"].startswith("catalog.parquet: ")
+    assert json.loads(report.read_text())["reason"].startswith("catalog.parquet: cannot read as parquet")
