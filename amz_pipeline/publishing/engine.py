@@ -128,7 +128,8 @@ def publish_changes(
             enqueued.job_ids.extend(extra.job_ids)
             enqueued.duplicates += extra.duplicates
             enqueued.superseded += extra.superseded
-        planned = feed_plan.plan(session, limits=config.feeds.limits, run_id=run_id) if channel is Channel.FEED else []
+        planned = feed_plan.plan(session, limits=config.feeds.limits, run_id=run_id,
+                                 payloads=enqueued.payloads) if channel is Channel.FEED else []
     return PublishPlan(channel, enqueued, planned, len(direct))
 
 

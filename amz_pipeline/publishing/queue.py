@@ -18,6 +18,7 @@ Leases carry `host:pid:uuid`; a lease whose process is gone from this host is ta
 from __future__ import annotations
 
 import enum
+import hashlib
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
-from amz_pipeline.hashing import idempotency_key, payload_hash
+from amz_pipeline.hashing import canonical_json, idempotency_key
 from amz_pipeline.publishing.leases import is_dead_local, utcnow
 from amz_pipeline.storage.models import (
     NON_TERMINAL_JOB_STATES,
@@ -82,10 +83,21 @@ class Change:
             self.seller_id, self.marketplace_id, self.sku, {"operation": self.operation.value, "body": self.body}
         )
 
+    def identity(self) -> tuple[str, str]:
+        """(`key()`, payload hash) from one canonical encoding of the payload: the key hashes the canonical list
+        `[seller, marketplace, sku, payload]`, which is composed here around the payload's bytes (equal to
+        `hashing.idempotency_key`, tested) instead of encoding the body twice."""
+        payload = canonical_json({"operation": self.operation.value, "body": self.body})
+        head = canonical_json([self.seller_id, self.marketplace_id, self.sku])[:-1]
+        return hashlib.sha256(head + b"," + payload + b"]").hexdigest(), hashlib.sha256(payload).hexdigest()
+
 
 @dataclass
 class EnqueueResult:
     job_ids: list[int] = field(default_factory=list)
+    # job id → payload of the jobs queued by this call, so planning feeds right after enqueue need not read back
+    # (and JSON-decode) what it just wrote
+    payloads: dict[int, Any] = field(default_factory=dict, repr=False)
     duplicates: int = 0
     superseded: int = 0
 
@@ -136,15 +148,15 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
     if not changes:
         return result
     keyed = _dedupe_batch(changes)
-    active = _active_keys(session, [key for key, _ in keyed])
-    fresh = [(key, change) for key, change in keyed if key not in active]
+    active = _active_keys(session, [key for key, _, _ in keyed])
+    fresh = [(key, body_hash, change) for key, body_hash, change in keyed if key not in active]
     result.duplicates = len(changes) - len(fresh)
     if not fresh:
         return result
-    for seller_id in {c.seller_id for _, c in fresh}:
+    for seller_id in {c.seller_id for _, _, c in fresh}:
         ensure_seller(session, seller_id)
-    seqs = _next_seqs(session, [c for _, c in fresh])
-    result.superseded = _supersede_pending(session, [c for _, c in fresh])
+    seqs = _next_seqs(session, [c for _, _, c in fresh])
+    result.superseded = _supersede_pending(session, [c for _, _, c in fresh])
     now = utcnow()
     rows = [
         {
@@ -156,7 +168,7 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
             "channel": channel.value,
             "product_type": c.product_type,
             "payload": c.body,
-            "payload_hash": _body_hash(c),
+            "payload_hash": body_hash,
             "idempotency_key": key,
             "seq": seqs[(c.seller_id, c.marketplace_id, c.sku)],
             "state": JobState.PENDING.value,
@@ -167,7 +179,7 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
             "created_at": now,
             "updated_at": now,
         }
-        for key, c in fresh
+        for key, body_hash, c in fresh
     ]
     table = PublishJob.__table__
     for part in _chunks(rows, 5000):
@@ -175,19 +187,16 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
             insert(table).returning(table.c.id, sort_by_parameter_order=True), list(part)
         ).scalars()
         result.job_ids.extend(ids)
+    result.payloads = {job_id: row["payload"] for job_id, row in zip(result.job_ids, rows, strict=True)}
     return result
 
 
-def _body_hash(change: Change) -> str:
-    return payload_hash({"operation": change.operation.value, "body": change.body})
-
-
-def _dedupe_batch(changes: Sequence[Change]) -> list[tuple[str, Change]]:
+def _dedupe_batch(changes: Sequence[Change]) -> list[tuple[str, str, Change]]:
     """Within one batch, the last change per SKU wins (a file naming a SKU twice means its later row)."""
     latest: dict[tuple[str, str, str], Change] = {}
     for change in changes:
         latest[(change.seller_id, change.marketplace_id, change.sku)] = change
-    return [(c.key(), c) for c in latest.values()]
+    return [(*c.identity(), c) for c in latest.values()]
 
 
 def _active_keys(session: Session, keys: list[str]) -> set[str]:

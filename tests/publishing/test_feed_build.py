@@ -9,6 +9,7 @@ import json
 import pytest
 
 import schemas
+from amz_pipeline.hashing import canonical_json
 from amz_pipeline.publishing.engine import Mode, listings_share, route
 from amz_pipeline.publishing.feeds import build, report
 from amz_pipeline.publishing.feeds.build import FeedBuildError, FeedJob, FeedLimits
@@ -90,3 +91,30 @@ def test_routing():
     assert listings_share(50_000, limits, feed_seconds=60) == 300  # 5 per-SKU calls/s while the feeds take ~60 s
     assert listings_share(50_000, limits, feed_seconds=10_000) == 592  # capped by the throughput split
     assert listings_share(60, limits, feed_seconds=120) == 0
+
+
+def test_reused_message_encodings_give_the_same_bytes_as_encoding_the_document():
+    tricky = {"item_name": [{"value": "Sac à dos – ✓ \"quoted\" \\ 9999999", "language_tag": "fr_FR",
+                             "marketplace_id": "A13V1IB3VIYZZH"}],
+              "list_price": [{"value": 19.990000001, "currency": "EUR", "messageId": 9_999_999}]}
+    patch = {"productType": "LUGGAGE", "patches": [{"op": "replace", "path": "/attributes/list_price",
+                                                    "value": [{"value": 1e-7, "messageId": 1}]}]}
+    jobs = [job(1, "update"), job(2, "partial_update", {"productType": "LUGGAGE", "attributes": tricky}),
+            job(3, "patch", patch), job(4, "delete")] + [job(i) for i in range(5, 15)]
+    [chunk], _ = build.chunk(jobs, SELLER, FeedLimits(25_000, 10 * 1024 * 1024, 5, 300))
+    doc = build.document(SELLER, chunk.jobs)
+    assert build.render(doc, encoded=chunk.encoded) == build.render(doc)  # resume rebuilds without the encodings
+    for index, (one, parts) in enumerate(zip(chunk.jobs, chunk.encoded, strict=True), start=1):
+        assert parts.size(index) == len(canonical_json(build.message(index, one)))
+
+
+def test_identity_hashes_match_the_hashing_module():
+    from amz_pipeline.hashing import idempotency_key, payload_hash
+    from amz_pipeline.publishing.queue import Change, Operation
+
+    change = Change("A1 ✓", "ATVPDKIKX0DER", "SKU \"1\"", Operation.PARTIAL_UPDATE,
+                    {"productType": "LUGGAGE", "attributes": {"x": [{"value": 1.5}]}})
+    payload = {"operation": "partial_update", "body": change.body}
+    assert change.identity() == (idempotency_key(change.seller_id, change.marketplace_id, change.sku, payload),
+                                 payload_hash(payload))
+    assert change.identity()[0] == change.key()

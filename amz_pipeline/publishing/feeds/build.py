@@ -67,6 +67,34 @@ class FeedJob:
 class Chunk:
     jobs: tuple[FeedJob, ...]
     size: int
+    encoded: tuple[EncodedMessage, ...] = ()  # each job's message bytes, reused by `render` (empty: encode again)
+
+
+@dataclass(frozen=True)
+class EncodedMessage:
+    """A message's canonical JSON around its messageId: `prefix + b'"messageId":<id>,' + suffix`. Only
+    `attributes` sorts before `messageId`, so the id sits between the two, and one encoding serves every position."""
+
+    prefix: bytes
+    suffix: bytes
+
+    def size(self, message_id: int) -> int:
+        return len(self.prefix) + len(_ID_KEY) + len(str(message_id)) + 1 + len(self.suffix)
+
+    def render(self, message_id: int) -> bytes:
+        return b"".join((self.prefix, _ID_KEY, str(message_id).encode(), b",", self.suffix))
+
+
+_ID_KEY = b'"messageId":'
+
+
+def encode_message(job: FeedJob) -> EncodedMessage:
+    """`canonical_json(message(n, job))` for any n, encoded once (see `EncodedMessage`)."""
+    rest = message(0, job)
+    del rest["messageId"]
+    attributes = rest.pop("attributes", None)
+    prefix = b'{"attributes":' + canonical_json(attributes) + b"," if attributes is not None else b"{"
+    return EncodedMessage(prefix, canonical_json(rest)[1:])
 
 
 def message(message_id: int, job: FeedJob) -> dict[str, Any]:
@@ -103,20 +131,23 @@ def chunk(jobs: Sequence[FeedJob], seller_id: str, limits: FeedLimits) -> tuple[
     too_large: list[tuple[FeedJob, str]] = []
     current: list[FeedJob] = []
     size = overhead
+    encoded: list[EncodedMessage] = []
     for job in jobs:
         # messageIds stay below 10**6 (chunk ≤ 25,000), so 7 digits bound the id's share of the size.
-        message_size = len(canonical_json(message(9_999_999, job))) + 1
+        parts = encode_message(job)
+        message_size = parts.size(9_999_999) + 1
         if overhead + message_size > limits.max_bytes:
             too_large.append((job, f"the feed message for {job.sku} is {message_size} bytes, more than a whole "
                                    f"feed may hold ({limits.max_bytes} bytes)"))
             continue
         if current and (len(current) >= limits.max_messages or size + message_size > limits.max_bytes):
-            chunks.append(Chunk(tuple(current), size))
-            current, size = [], overhead
+            chunks.append(Chunk(tuple(current), size, tuple(encoded)))
+            current, encoded, size = [], [], overhead
         current.append(job)
+        encoded.append(parts)
         size += message_size
     if current:
-        chunks.append(Chunk(tuple(current), size))
+        chunks.append(Chunk(tuple(current), size, tuple(encoded)))
     return chunks, too_large
 
 
@@ -133,14 +164,20 @@ def document(seller_id: str, jobs: Iterable[FeedJob], issue_locale: str | None =
     }
 
 
-def render(doc: dict[str, Any], limits: FeedLimits | None = None) -> bytes:
-    """Validate against Amazon's feed schema and serialize canonically; raises FeedBuildError when invalid."""
+def render(doc: dict[str, Any], limits: FeedLimits | None = None,
+           encoded: Sequence[EncodedMessage] | None = None) -> bytes:
+    """Validate against Amazon's feed schema and serialize canonically; raises FeedBuildError when invalid.
+    `encoded` (the messages' `encode_message` parts, in order) spares encoding them again: the bytes are the same."""
     errors = [
         f"{'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message}" for e in validator().iter_errors(doc)
     ][:5]
     if errors:
         raise FeedBuildError("feed document fails listings-feed-schema-v2.json: " + "; ".join(errors))
-    data = canonical_json(doc)
+    if encoded is None:
+        data = canonical_json(doc)
+    else:
+        messages = b",".join(part.render(index) for index, part in enumerate(encoded, start=1))
+        data = b'{"header":' + canonical_json(doc["header"]) + b',"messages":[' + messages + b"]}"
     if limits is not None and len(data) > limits.max_bytes:
         raise FeedBuildError(f"feed document is {len(data)} bytes, above the {limits.max_bytes}-byte limit")
     return data

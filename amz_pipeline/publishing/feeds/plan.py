@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -23,18 +24,22 @@ from amz_pipeline.publishing.markets import region_of
 from amz_pipeline.storage.models import Channel, FeedSubmission, JobState, PublishJob
 
 _MESSAGE_PATH = re.compile(r"^messages/(\d+)")
+_READ_CHUNK = 500
 
 
 def feed_owner(submission_id: int) -> str:
     return f"feed:{submission_id}"
 
 
-def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, seller_id: str | None = None) -> list[int]:
-    """Create `planned` submissions for every due, unblocked feed job; returns their ids."""
+def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, seller_id: str | None = None,
+         payloads: Mapping[int, Any] | None = None) -> list[int]:
+    """Create `planned` submissions for every due, unblocked feed job; returns their ids. `payloads` (job id →
+    payload, from `EnqueueResult.payloads`) spares reading back and decoding the payloads just queued."""
     now = utcnow()
+    payloads = payloads or {}
     query = (
         select(PublishJob.id, PublishJob.seller_id, PublishJob.marketplace_id, PublishJob.sku, PublishJob.operation,
-               PublishJob.payload, PublishJob.retry_count)
+               PublishJob.retry_count)
         .where(
             PublishJob.state == JobState.PENDING.value,
             PublishJob.channel == Channel.FEED.value,
@@ -50,8 +55,15 @@ def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, sel
         query = query.where(PublishJob.seller_id == seller_id)
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    rows = session.execute(query).all()
+    unknown = [row[0] for row in rows if row[0] not in payloads]
+    stored: dict[int, Any] = {}
+    for part in range(0, len(unknown), _READ_CHUNK):
+        ids = unknown[part : part + _READ_CHUNK]
+        stored.update(session.execute(select(PublishJob.id, PublishJob.payload).where(PublishJob.id.in_(ids))).all())
     groups: dict[tuple[str, str], list[FeedJob]] = defaultdict(list)
-    for job_id, seller, marketplace_id, sku, operation, payload, retry_count in session.execute(query):
+    for job_id, seller, marketplace_id, sku, operation, retry_count in rows:
+        payload = payloads[job_id] if job_id in payloads else stored[job_id]
         groups[(seller, marketplace_id)].append(FeedJob(job_id, sku, operation, payload, retry_count))
     created = []
     for (seller, marketplace_id), feed_jobs in groups.items():
@@ -59,7 +71,8 @@ def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, sel
         for feed_job, reason in too_large:
             _reject(session, feed_job, reason)
         for chunk in chunks:
-            submission_id = _plan_chunk(session, seller, marketplace_id, list(chunk.jobs), limits, run_id)
+            submission_id = _plan_chunk(session, seller, marketplace_id, list(chunk.jobs), limits, run_id,
+                                        list(chunk.encoded) or None)
             if submission_id is not None:
                 created.append(submission_id)
     return created
@@ -72,10 +85,11 @@ def _plan_chunk(
     jobs: list[FeedJob],
     limits: FeedLimits,
     run_id: str | None,
+    encoded: list[build.EncodedMessage] | None = None,
 ) -> int | None:
     while jobs:
         try:
-            data = build.render(build.document(seller_id, jobs), limits)
+            data = build.render(build.document(seller_id, jobs), limits, encoded)
             break
         except FeedBuildError as exc:
             bad = _bad_messages(seller_id, jobs)
@@ -83,6 +97,8 @@ def _plan_chunk(
                 raise
             for index in sorted(bad, reverse=True):
                 _reject(session, jobs.pop(index), f"not a valid JSON_LISTINGS_FEED message: {exc}")
+                if encoded is not None:
+                    encoded.pop(index)
     else:
         return None
     submission = FeedSubmission(
