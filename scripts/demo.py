@@ -9,8 +9,10 @@
    a multi-marketplace file into `inbox/<seller>/` (one run per marketplace it names);
 4. run the drop-folder sensor and execute every run it requests in-process (the same job `make dev` runs), then one
    more tick that moves the finished files to data/processed/ (or data/failed/);
-5. print a per-file summary: counts (rows, rejected locally by rule, accepted, invalid, live), then one line per SKU
-   with a problem (invalid with Amazon's reasons, rejected locally with the rule), capped per file.
+5. launch the interactive `sku_updates_job` once (a price/quantity change, and an attribute change Amazon refuses);
+6. print a per-file summary: counts (rows, rejected locally by rule, accepted, invalid, live), then one line per SKU
+   with a problem (invalid with Amazon's reasons, rejected locally with the rule), capped per file; then the
+   interactive job's per-SKU outcomes.
 
 Dagster's instance lives in DAGSTER_HOME (default .dagster_home), so the runs show up in `make dev` afterwards.
 """
@@ -289,6 +291,27 @@ def render(results: list, instance, resources: dict, max_problems: int = 12) -> 
     return "\n".join(lines)
 
 
+# The interactive path, shown after the files: a price/quantity change through the fast path, and an attribute change
+# Amazon's VALIDATION_PREVIEW refuses (so the summary shows an invalid SKU with Amazon's reasons).
+INTERACTIVE = {"seller_id": "A1DEMOSELLER01", "marketplace": "US", "changes": [
+    {"sku": "US-VG-SP55-0001", "price": 119.0, "quantity": 12},
+    {"sku": "US-NK-EX68-0002", "attributes": {"condition_type": [{"value": "brand_new"}]}},
+]}
+
+
+def run_interactive(defs, instance) -> tuple[bool, list[str]]:
+    """Launch sku_updates_job as the UI launchpad would; its per-SKU outcomes as summary lines."""
+    job = defs.resolve_job_def("sku_updates_job")
+    result = job.execute_in_process(run_config={"ops": {"apply_sku_changes": {"config": INTERACTIVE}}, **QUIET},
+                                    instance=instance, raise_on_error=False, tags={"amz/seller": "A1DEMOSELLER01"})
+    lines = [f"== interactive sku_updates_job (VALIDATION_PREVIEW, then the Listings API), run {result.run_id[:8]}: "
+             f"{'ok' if result.success else 'FAILED'}"]
+    for row in (_output(result, "apply_sku_changes") or []):
+        detail = f" — {'; '.join(row['issues'])[:160]}" if row["issues"] else ""
+        lines.append(f"   {row['sku']:<30} US  {row['operation']}: {row['outcome']}{detail}")
+    return result.success, lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed", type=float, default=50.0, help="sandbox speed factor (rates ×N, delays ÷N)")
@@ -324,10 +347,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {path.relative_to(inbox)}")
         instance = dg.DagsterInstance.get()
         results = run_pipeline(defs, resources, instance)
+        summary = render(results, instance, resources, args.max_problems)  # before the interactive job changes SKUs
+        interactive_ok, interactive = run_interactive(defs, instance)
         print()
-        print(render(results, instance, resources, args.max_problems))
+        print(summary)
+        print("\n".join(interactive))
     print(f"\ndemo finished in {time.monotonic() - started:.1f} s; open the runs with `make dev`")
-    return 0 if results and all(r.success for _, r in results) else 1
+    return 0 if results and interactive_ok and all(r.success for _, r in results) else 1
 
 
 if __name__ == "__main__":

@@ -38,5 +38,8 @@ def test_demo_tells_a_clean_story_for_every_sample(tmp_path: Path):
     assert "FAILED" not in out and "!!" not in out
     assert not list((tmp_path / "data" / "inbox").rglob("*.*"))  # every file left the inbox
     assert len(list((tmp_path / "data" / "processed").rglob("*.*"))) == len(expected)
+    # The interactive job: the fast-path change lands, the attribute change is refused with Amazon's reason.
+    assert re.search(r"US-VG-SP55-0001 +US  patch: succeeded", out)
+    assert re.search(r"US-NK-EX68-0002 +US  partial_update: invalid — ERROR \S+: .*condition_type", out)
     # The file's unknown-marketplace row is rejected with that reason by exactly one run, not lost.
     assert len(re.findall(r"rejected locally \(row 67\): marketplace_unknown", out)) == 1
