@@ -48,7 +48,7 @@ def _review(pipeline, instance, data_dir: Path):
 
 def _publish(defs, instance):
     return defs.resolve_job_def("draft_publish_job").execute_in_process(
-        instance=instance, partition_key=KEY, tags={"amz/seller": SELLER}, raise_on_error=False)
+        instance=instance, partition_key=KEY, raise_on_error=False)
 
 
 def _refusal(result) -> str:
@@ -76,6 +76,8 @@ def test_reviewed_draft_publishes_later_and_leaves_the_inbox(pipeline, instance,
     assert _listings(sandbox_server) == sorted(upserts) and upserts
     assert not path.exists()
     assert list((data_dir / "processed" / SELLER / "US" / "drafts").glob("*-catalog_small.ndjson"))
+    tags = instance.get_run_by_id(published.run_id).tags
+    assert tags["amz/seller"] == SELLER and tags["amz/marketplace"] == "US"  # the per-seller run limit applies
 
 
 def test_draft_changed_since_review_is_refused(pipeline, instance, data_dir, sandbox_server):
