@@ -149,11 +149,12 @@ def plan_changes(config: SkuUpdatesConfig, database: DatabaseResource, max_skus:
 
 def outcomes(database: DatabaseResource, run_id: str, target: SellerMarketplace) -> list[dict[str, Any]]:
     """Per SKU of the run: operation, job state, listing status and issues (Amazon's, or the call's error)."""
-    states = {s["sku"]: s for s in core.listing_states(database.engine(), target.seller_id)
-              if s["marketplace"] == target.marketplace_id}
     with database.session() as session:
         rows = session.execute(select(PublishJob.sku, PublishJob.operation, PublishJob.state, PublishJob.last_error)
                                .where(PublishJob.run_id == run_id).order_by(PublishJob.id)).all()
+    states = {s["sku"]: s for sku in {row.sku for row in rows}
+              for s in core.listing_states(database.engine(), target.seller_id, sku=sku)
+              if s["marketplace"] == target.marketplace_id}
     out = []
     for sku, operation, state, error in rows:
         listing = states.get(sku, {})

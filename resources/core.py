@@ -266,10 +266,10 @@ def poll_feeds(engine: Any, clients: Any, *, run_id: str | None, config: Any, ow
     return asyncio.run(main())
 
 
-def listing_states(engine: Any, seller_id: str) -> list[dict[str, Any]]:
+def listing_states(engine: Any, seller_id: str, *, sku: str | None = None) -> list[dict[str, Any]]:
     """`[{"seller", "marketplace", "sku", "status", "asin", "issues": [{"code", "severity", "message",
-    "attributeNames"}]}]` for every listing of the seller."""
-    return _attr("amz_pipeline.publishing.status", "listing_states", "listing status")(engine, seller_id)
+    "attributeNames"}]}]` for every listing of the seller (or only `sku`'s, in every marketplace)."""
+    return _attr("amz_pipeline.publishing.status", "listing_states", "listing status")(engine, seller_id, sku=sku)
 
 
 def auto_redrive(engine: Any, *, max_redrives: int) -> Any:
