@@ -83,21 +83,31 @@ class Change:
             self.seller_id, self.marketplace_id, self.sku, {"operation": self.operation.value, "body": self.body}
         )
 
-    def identity(self) -> tuple[str, str]:
-        """(`key()`, payload hash) from one canonical encoding of the payload: the key hashes the canonical list
-        `[seller, marketplace, sku, payload]`, which is composed here around the payload's bytes (equal to
-        `hashing.idempotency_key`, tested) instead of encoding the body twice."""
-        payload = canonical_json({"operation": self.operation.value, "body": self.body})
+    def identity(self) -> tuple[str, str, bytes | None]:
+        """(`key()`, payload hash, canonical JSON of `body["attributes"]`) from one encoding of the payload.
+
+        Canonical JSON sorts keys, so the key's list `[seller, marketplace, sku, payload]`, the payload
+        `{"body", "operation"}` and the body (whose first key is `attributes`) are composed around the attributes'
+        bytes - equal to `hashing.idempotency_key` / `payload_hash` (tested) - and the feed builder reuses them."""
+        body, attributes = self.body, None
+        if isinstance(body, dict) and "attributes" in body:
+            rest = {k: v for k, v in body.items() if k != "attributes"}
+            attributes = canonical_json(body["attributes"])
+            body_json = b'{"attributes":' + attributes + (b"," + canonical_json(rest)[1:] if rest else b"}")
+        else:
+            body_json = canonical_json(body)
+        payload = b'{"body":' + body_json + b',"operation":' + canonical_json(self.operation.value) + b"}"
         head = canonical_json([self.seller_id, self.marketplace_id, self.sku])[:-1]
-        return hashlib.sha256(head + b"," + payload + b"]").hexdigest(), hashlib.sha256(payload).hexdigest()
+        key = hashlib.sha256(head + b"," + payload + b"]").hexdigest()
+        return key, hashlib.sha256(payload).hexdigest(), attributes
 
 
 @dataclass
 class EnqueueResult:
     job_ids: list[int] = field(default_factory=list)
-    # job id → payload of the jobs queued by this call, so planning feeds right after enqueue need not read back
-    # (and JSON-decode) what it just wrote
-    payloads: dict[int, Any] = field(default_factory=dict, repr=False)
+    # job id → (payload, canonical JSON of its attributes) of the jobs queued by this call, so planning feeds right
+    # after enqueue neither reads back (and decodes) what it just wrote nor encodes the attributes again
+    payloads: dict[int, tuple[Any, bytes | None]] = field(default_factory=dict, repr=False)
     duplicates: int = 0
     superseded: int = 0
 
@@ -148,15 +158,16 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
     if not changes:
         return result
     keyed = _dedupe_batch(changes)
-    active = _active_keys(session, [key for key, _, _ in keyed])
-    fresh = [(key, body_hash, change) for key, body_hash, change in keyed if key not in active]
+    active = _active_keys(session, [key for key, _, _, _ in keyed])
+    fresh = [entry for entry in keyed if entry[0] not in active]
     result.duplicates = len(changes) - len(fresh)
     if not fresh:
         return result
-    for seller_id in {c.seller_id for _, _, c in fresh}:
+    fresh_changes = [c for _, _, c, _ in fresh]
+    for seller_id in {c.seller_id for c in fresh_changes}:
         ensure_seller(session, seller_id)
-    seqs = _next_seqs(session, [c for _, _, c in fresh])
-    result.superseded = _supersede_pending(session, [c for _, _, c in fresh])
+    seqs = _next_seqs(session, fresh_changes)
+    result.superseded = _supersede_pending(session, fresh_changes)
     now = utcnow()
     rows = [
         {
@@ -179,7 +190,7 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
             "created_at": now,
             "updated_at": now,
         }
-        for key, body_hash, c in fresh
+        for key, body_hash, c, _ in fresh
     ]
     table = PublishJob.__table__
     for part in _chunks(rows, 5000):
@@ -187,16 +198,17 @@ def enqueue(session: Session, changes: Sequence[Change], *, channel: Channel, ru
             insert(table).returning(table.c.id, sort_by_parameter_order=True), list(part)
         ).scalars()
         result.job_ids.extend(ids)
-    result.payloads = {job_id: row["payload"] for job_id, row in zip(result.job_ids, rows, strict=True)}
+    result.payloads = {job_id: (c.body, attributes)
+                       for job_id, (_, _, c, attributes) in zip(result.job_ids, fresh, strict=True)}
     return result
 
 
-def _dedupe_batch(changes: Sequence[Change]) -> list[tuple[str, str, Change]]:
+def _dedupe_batch(changes: Sequence[Change]) -> list[tuple[str, str, Change, bytes | None]]:
     """Within one batch, the last change per SKU wins (a file naming a SKU twice means its later row)."""
     latest: dict[tuple[str, str, str], Change] = {}
     for change in changes:
         latest[(change.seller_id, change.marketplace_id, change.sku)] = change
-    return [(*c.identity(), c) for c in latest.values()]
+    return [(key, body_hash, c, attributes) for c in latest.values() for key, body_hash, attributes in [c.identity()]]
 
 
 def _active_keys(session: Session, keys: list[str]) -> set[str]:

@@ -101,6 +101,7 @@ def test_reused_message_encodings_give_the_same_bytes_as_encoding_the_document()
                                                     "value": [{"value": 1e-7, "messageId": 1}]}]}
     jobs = [job(1, "update"), job(2, "partial_update", {"productType": "LUGGAGE", "attributes": tricky}),
             job(3, "patch", patch), job(4, "delete")] + [job(i) for i in range(5, 15)]
+    jobs[1] = FeedJob(2, "SKU-2", "partial_update", jobs[1].payload, 0, canonical_json(tricky))  # pre-encoded
     [chunk], _ = build.chunk(jobs, SELLER, FeedLimits(25_000, 10 * 1024 * 1024, 5, 300))
     doc = build.document(SELLER, chunk.jobs)
     assert build.render(doc, encoded=chunk.encoded) == build.render(doc)  # resume rebuilds without the encodings
@@ -114,7 +115,14 @@ def test_identity_hashes_match_the_hashing_module():
 
     change = Change("A1 ✓", "ATVPDKIKX0DER", "SKU \"1\"", Operation.PARTIAL_UPDATE,
                     {"productType": "LUGGAGE", "attributes": {"x": [{"value": 1.5}]}})
-    payload = {"operation": "partial_update", "body": change.body}
-    assert change.identity() == (idempotency_key(change.seller_id, change.marketplace_id, change.sku, payload),
-                                 payload_hash(payload))
-    assert change.identity()[0] == change.key()
+    for operation, body in ((Operation.PARTIAL_UPDATE, change.body), (Operation.DELETE, None),
+                            (Operation.UPDATE, {"attributes": {"é": [1, 2.5e-9]}}),
+                            (Operation.PATCH, {"productType": "LUGGAGE", "patches": [{"op": "delete", "path": "/a"}]})):
+        one = Change(change.seller_id, change.marketplace_id, change.sku, operation, body)
+        payload = {"operation": operation.value, "body": body}
+        key, body_hash, attributes = one.identity()
+        assert (key, body_hash) == (idempotency_key(one.seller_id, one.marketplace_id, one.sku, payload),
+                                    payload_hash(payload))
+        assert key == one.key()
+        expected = canonical_json(body["attributes"]) if body and "attributes" in body else None
+        assert attributes == expected

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -61,6 +61,8 @@ class FeedJob:
     operation: str
     payload: dict[str, Any] | None
     retry_count: int = 0
+    # canonical JSON of payload["attributes"] when the caller already has it (`Change.identity`)
+    attributes_json: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,10 @@ def encode_message(job: FeedJob) -> EncodedMessage:
     rest = message(0, job)
     del rest["messageId"]
     attributes = rest.pop("attributes", None)
-    prefix = b'{"attributes":' + canonical_json(attributes) + b"," if attributes is not None else b"{"
+    if attributes is None:
+        prefix = b"{"
+    else:
+        prefix = b'{"attributes":' + (job.attributes_json or canonical_json(attributes)) + b","
     return EncodedMessage(prefix, canonical_json(rest)[1:])
 
 

@@ -32,9 +32,10 @@ def feed_owner(submission_id: int) -> str:
 
 
 def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, seller_id: str | None = None,
-         payloads: Mapping[int, Any] | None = None) -> list[int]:
+         payloads: Mapping[int, tuple[Any, bytes | None]] | None = None) -> list[int]:
     """Create `planned` submissions for every due, unblocked feed job; returns their ids. `payloads` (job id →
-    payload, from `EnqueueResult.payloads`) spares reading back and decoding the payloads just queued."""
+    (payload, its attributes' canonical JSON), from `EnqueueResult.payloads`) spares reading back and decoding the
+    payloads just queued and encoding their attributes again."""
     now = utcnow()
     payloads = payloads or {}
     query = (
@@ -60,11 +61,12 @@ def plan(session: Session, *, limits: FeedLimits, run_id: str | None = None, sel
     stored: dict[int, Any] = {}
     for part in range(0, len(unknown), _READ_CHUNK):
         ids = unknown[part : part + _READ_CHUNK]
-        stored.update(session.execute(select(PublishJob.id, PublishJob.payload).where(PublishJob.id.in_(ids))).all())
+        rows_read = session.execute(select(PublishJob.id, PublishJob.payload).where(PublishJob.id.in_(ids)))
+        stored.update((job_id, (payload, None)) for job_id, payload in rows_read)
     groups: dict[tuple[str, str], list[FeedJob]] = defaultdict(list)
     for job_id, seller, marketplace_id, sku, operation, retry_count in rows:
-        payload = payloads[job_id] if job_id in payloads else stored[job_id]
-        groups[(seller, marketplace_id)].append(FeedJob(job_id, sku, operation, payload, retry_count))
+        payload, attributes_json = payloads[job_id] if job_id in payloads else stored[job_id]
+        groups[(seller, marketplace_id)].append(FeedJob(job_id, sku, operation, payload, retry_count, attributes_json))
     created = []
     for (seller, marketplace_id), feed_jobs in groups.items():
         chunks, too_large = build.chunk(feed_jobs, seller, limits)
