@@ -29,7 +29,7 @@ from resources import core
 from resources.database import DatabaseResource
 from resources.secrets import SecretStoreResource
 from resources.settings import SettingsResource
-from resources.spapi import SPAPIClientResource
+from resources.spapi import MissingCredentials, SPAPIClientResource
 
 from . import jobs, meta
 from .logs import core_logs
@@ -182,6 +182,10 @@ def apply_sku_changes(context: dg.OpExecutionContext, config: SkuUpdatesConfig, 
                       settings: SettingsResource, spapi: SPAPIClientResource,
                       secrets: SecretStoreResource) -> dg.Output[list]:
     target, changes = plan_changes(config, database, settings.listings_max_skus)
+    try:
+        spapi.require_credentials(target.seller_id, target.region, secrets)
+    except MissingCredentials as exc:
+        raise dg.Failure(f"the SKU changes were not sent: {exc}") from None
     run_id = context.run.run_id
     with database.session() as session:
         session.merge(PublishRun(run_id=run_id, seller_id=target.seller_id, marketplace_id=target.marketplace_id,

@@ -18,7 +18,7 @@ from resources import core
 from resources.database import DatabaseResource
 from resources.secrets import SecretStoreResource
 from resources.settings import SettingsResource
-from resources.spapi import SPAPIClientResource
+from resources.spapi import MissingCredentials, SPAPIClientResource
 
 from . import files, meta
 from . import inbox as drop_folder
@@ -69,13 +69,18 @@ def _check_pins(context: dg.AssetExecutionContext, listing_changes: pl.DataFrame
                 "then routes (auto | listings | feed) and enqueues the changes in the durable queue.",
 )
 def publish_queue(context: dg.AssetExecutionContext, listing_changes: pl.DataFrame,
-                  validated_catalog: pl.DataFrame, database: DatabaseResource, settings: SettingsResource
-                  ) -> dg.Output[dict]:
+                  validated_catalog: pl.DataFrame, database: DatabaseResource, settings: SettingsResource,
+                  spapi: SPAPIClientResource, secrets: SecretStoreResource) -> dg.Output[dict]:
     pair = parse_partition(context.partition_key)
     source = _check_pins(context, listing_changes, validated_catalog, settings)
     run_id = context.run.run_id
     changes = core.changes_from_delta(validated_catalog, listing_changes, seller_id=pair.seller_id,
                                       full_catalog=bool(source.get("full_catalog")))
+    if changes:
+        try:
+            spapi.require_credentials(pair.seller_id, pair.region, secrets)
+        except MissingCredentials as exc:
+            _refuse(str(exc))
     with database.session() as session:
         session.merge(PublishRun(run_id=run_id, seller_id=pair.seller_id, marketplace_id=pair.marketplace_id,
                                  file_path=str(source["source_path"]), file_hash=source["sha256"],

@@ -23,12 +23,18 @@ from pydantic import Field
 
 import schemas
 from amz_pipeline.spapi import endpoints
-from amz_pipeline.spapi.secrets import SecretNotFound, SecretValue
+from amz_pipeline.spapi.secrets import SecretError, SecretNotFound, SecretValue
 
 from . import core
 from .secrets import SecretStoreResource
 
 LOCAL_SANDBOX = "local-sandbox"
+
+
+class MissingCredentials(RuntimeError):
+    """No LWA credentials for a seller in a region (the message says where to put them; it holds no secret)."""
+
+
 PRODUCTION = "production"
 AMAZON_SANDBOX = "amazon-sandbox"
 
@@ -90,6 +96,17 @@ class SPAPIClientResource(dg.ConfigurableResource):
             if self._is_local() and seller_id == demo["seller_id"] and region == demo["region"]:
                 return SecretValue({k: demo[k] for k in ("client_id", "client_secret", "refresh_token")})
             raise
+
+    def require_credentials(self, seller_id: str, region: str, secrets: SecretStoreResource) -> None:
+        """Fail early, before anything is queued, with what to do when the seller has no credentials there."""
+        try:
+            self.credentials(seller_id, region, secrets)
+        except SecretError as exc:
+            raise MissingCredentials(
+                f"no SP-API credentials for seller {seller_id} in region {region} ({type(exc).__name__}); store them "
+                f"with `amz-pipeline secrets put --seller {seller_id} --region {region}` (AMZ_SECRETS_BACKEND=db or "
+                "aws), or set AMZ_LWA_CLIENT_ID, AMZ_LWA_CLIENT_SECRET and AMZ_REFRESH_TOKEN for a single seller"
+            ) from None
 
     def client(self, seller_id: str, region: str, secrets: SecretStoreResource, *, cache_dir: Path | None = None,
                metrics: Any = None):

@@ -19,13 +19,13 @@ SAMPLES = ROOT / "data" / "samples"
 
 
 def _run_drop(pipeline, instance, data_dir: Path, sample: str, country: str):
-    [(_, result)] = _run_drops(pipeline, instance, data_dir, sample, country)
+    [(_, result)], _ = _run_drops(pipeline, instance, data_dir, sample, country)
     return result
 
 
 def _run_drops(pipeline, instance, data_dir: Path, sample: str, country: str | None):
     """Drop a sample into inbox/<seller>/<country>/ (or the seller folder when country is None), tick the sensor
-    and execute every run it asks for: [(partition key, result)]."""
+    and execute every run it asks for: ([(partition key, result)], the sensor's cursor)."""
     folder = data_dir / "inbox" / "A1DEMOSELLER01"
     target = (folder / country if country else folder) / sample
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +40,7 @@ def _run_drops(pipeline, instance, data_dir: Path, sample: str, country: str | N
         results.append((request.partition_key, job.execute_in_process(
             run_config=request.run_config, instance=instance, partition_key=request.partition_key,
             tags={**request.tags, RUN_KEY_TAG: request.run_key}, raise_on_error=False)))
-    return results
+    return results, tick.cursor
 
 
 def _metadata(result, node: str) -> dict:
@@ -117,7 +117,7 @@ def test_blocking_reject_rate_check_stops_publishing(pipeline, instance, data_di
 def test_multi_marketplace_file_publishes_each_row_to_its_marketplace_in_its_region(
         regional_pipeline, instance, data_dir, sandbox_server, eu_sandbox, demo_seller):
     expected = json.loads((SAMPLES / "expected.json").read_text())["catalog_small.ndjson"]
-    results = dict(_run_drops(regional_pipeline, instance, data_dir, "catalog_small.ndjson", None))
+    results = dict(_run_drops(regional_pipeline, instance, data_dir, "catalog_small.ndjson", None)[0])
     assert sorted(results) == ["A1DEMOSELLER01.DE", "A1DEMOSELLER01.UK", "A1DEMOSELLER01.US"]
     failures = {k: [e.message for e in r.all_events if e.event_type_value == "STEP_FAILURE"]
                 for k, r in results.items() if not r.success}
@@ -143,3 +143,26 @@ def test_multi_marketplace_file_publishes_each_row_to_its_marketplace_in_its_reg
         valid = result.output_for_node("validated_catalog", "validated_catalog")
         upserts = valid.filter(valid["operation"].fill_null("") != "delete")["sku"].to_list()
         assert published["invalid"] == 0 and sorted(listed) == sorted(upserts), (key, published)
+
+
+def test_marketplace_without_credentials_in_its_region_stops_before_anything_is_queued(
+        pipeline, instance, data_dir, sandbox_server):
+    """The demo seller has credentials in NA only here: a JP file fails at the publishing gate, saying where to put
+    the FE credentials, with nothing queued; the next sensor tick moves the file to failed/ with that reason."""
+    from sqlalchemy import func, select
+
+    from amz_pipeline.storage.models import PublishJob
+
+    [(_, result)], cursor = _run_drops(pipeline, instance, data_dir, "catalog_jp.xlsx", "JP")
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "publish_queue"
+    text = failure.step_failure_data.user_failure_data.description
+    assert "no SP-API credentials for seller A1DEMOSELLER01 in region FE" in text
+    assert "amz-pipeline secrets put --seller A1DEMOSELLER01 --region FE" in text
+    with pipeline.resources["database"].session() as session:
+        assert session.scalar(select(func.count()).select_from(PublishJob)) == 0
+    inbox_sensor(dg.build_sensor_context(instance=instance, cursor=cursor,
+                                         resources={"settings": pipeline.resources["settings"]}))
+    [report] = (data_dir / "failed" / "A1DEMOSELLER01" / "JP").glob("*.error.json")
+    assert "region FE" in json.loads(report.read_text())["reason"]

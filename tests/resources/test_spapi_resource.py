@@ -127,3 +127,12 @@ def test_secrets_never_reach_run_metadata_or_logs(pipeline_resources, instance, 
     assert "NEVER-THERE" in events  # the log is really being scanned
     for secret in (demo["client_secret"], demo["refresh_token"]):
         assert secret not in events
+
+
+def test_missing_credentials_say_where_to_put_them(db_secrets):
+    from resources.spapi import MissingCredentials
+
+    with pytest.raises(MissingCredentials, match=r"seller S7 in region FE .*secrets put --seller S7 --region FE"):
+        SPAPIClientResource(endpoint=PRODUCTION).require_credentials("S7", "FE", db_secrets)
+    db_secrets.store().put(secret_name("dev", "S7", "FE"), SECRET)
+    SPAPIClientResource(endpoint=PRODUCTION).require_credentials("S7", "FE", db_secrets)
