@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 
-import httpx
 import jsonschema_rs
 import pytest
 
@@ -19,14 +18,6 @@ ADMIN = schemas.load_json("sandbox/admin-api.schema.json")
 
 def admin_validator(name: str):
     return jsonschema_rs.Draft201909Validator({**ADMIN, "$ref": f"#/$defs/{name}"})
-
-
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
-        yield c
 
 
 @pytest.mark.parametrize("requirements", ["LISTING", "LISTING_OFFER_ONLY", "LISTING_PRODUCT_ONLY"])

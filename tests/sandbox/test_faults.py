@@ -16,14 +16,6 @@ SELLER = "A1DEMOSELLER01"
 ITEM = f"/listings/2021-08-01/items/{SELLER}/F-1"
 
 
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
-        yield c
-
-
 @pytest.mark.parametrize("bad", [
     {"requests": {"*": {"http_500": 1.5}}},
     {"requests": {"*": {"http_599": 0.1}}},

@@ -13,21 +13,13 @@ import jsonschema_rs
 import pytest
 
 import schemas
-from tests.support.sandbox import SANDBOX_BASE_URL, US, access_token, luggage_attributes
+from tests.support.sandbox import SANDBOX_BASE_URL, US, luggage_attributes
 
 SELLER = "A1DEMOSELLER01"
 FEEDS_DIR = "spapi/reference/schemas/feeds/"
 REPORT_SCHEMA = jsonschema_rs.validator_for(schemas.load_json(FEEDS_DIR + "listings-feed-processing-report-schema-v2.json"))
 NOTIFICATION_SCHEMA = jsonschema_rs.validator_for(
     schemas.load_json("spapi/reference/schemas/notifications/FeedProcessingFinishedNotification.json"))
-
-
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
-        yield c
 
 
 async def upload(api, data: bytes, content_type: str = "application/json; charset=UTF-8") -> str:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-import httpx
-import pytest
-
-from tests.support.sandbox import SANDBOX_BASE_URL, US, access_token, luggage_attributes, price_patch
+from tests.support.sandbox import SANDBOX_BASE_URL, US, luggage_attributes, price_patch
 
 SELLER = "A1DEMOSELLER01"
 CA = "A2EUQ1WTGCTBG2"
@@ -21,14 +18,6 @@ def item(sku: str) -> str:
 def canonical_hash(obj) -> str:
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})  # throttling has its own tests
-        yield c
 
 
 async def put(api, sku, attributes=None, marketplace=US, **params):

@@ -8,13 +8,12 @@ import copy
 import hashlib
 import json
 
-import httpx
 import jsonschema
 import jsonschema_rs
 import pytest
 
 import schemas
-from tests.support.sandbox import SANDBOX_BASE_URL, US, access_token
+from tests.support.sandbox import SANDBOX_BASE_URL, US
 
 META_SCHEMA_URI = "https://schemas.amazon.com/selling-partners/definitions/product-types/meta-schema/v1"
 AMAZON_KEYWORDS = ("editable", "enumNames", "hidden", "maxUniqueItems", "minUniqueItems", "maxUtf8ByteLength",
@@ -71,14 +70,6 @@ def test_the_meta_schema_rejects_misused_keywords_at_any_depth(where, keyword, v
     target = {"root": schema, "attribute": item_name, "leaf": item_name["items"]["properties"]["value"]}[where]
     target[keyword] = value
     assert errors_of(schema)
-
-
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
-        yield c
 
 
 async def test_definition_links_the_meta_schema_with_its_checksum(api):

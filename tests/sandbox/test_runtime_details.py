@@ -13,17 +13,9 @@ import pytest
 
 from amz_pipeline.sandbox.feed_processing import collector_paused
 from amz_pipeline.sandbox.product_types import CATALOG
-from tests.support.sandbox import SANDBOX_BASE_URL, US, access_token, luggage_attributes
+from tests.support.sandbox import SANDBOX_BASE_URL, US, luggage_attributes
 
 SELLER = "A1DEMOSELLER01"
-
-
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
-        yield c
 
 
 async def feed(api, messages: list[dict]) -> str:

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import httpx
 import jsonschema_rs
-import pytest
 
 from amz_pipeline.sandbox.models import load_model, swagger_schema
-from tests.support.sandbox import SANDBOX_BASE_URL, US, access_token, luggage_attributes
+from tests.support.sandbox import US, luggage_attributes
 
 SELLER = "A1DEMOSELLER01"
 IMAGE = "https://images.example.com/luggage/main.jpg"
@@ -18,14 +16,6 @@ SUMMARY = jsonschema_rs.Draft7Validator(swagger_schema(
 
 def item(sku: str) -> str:
     return f"/listings/2021-08-01/items/{SELLER}/{sku}"
-
-
-@pytest.fixture
-async def api(sandbox_app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
-        c.headers["x-amz-access-token"] = await access_token(c)
-        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
-        yield c
 
 
 def with_image(attributes: dict) -> dict:

@@ -93,6 +93,16 @@ def sandbox_app() -> Any:
     return create_app(SandboxConfig(public_base_url=SANDBOX_BASE_URL, feed_processing_delay_seconds=0))
 
 
+@pytest.fixture
+async def api(sandbox_app: Any) -> Any:
+    """An httpx client on the in-process sandbox, holding the demo seller's access token; usage plans off
+    (throttling has its own tests)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url=SANDBOX_BASE_URL) as c:
+        c.headers["x-amz-access-token"] = await access_token(c)
+        await c.post("/_sandbox/config", json={"enforce_usage_plans": False})
+        yield c
+
+
 @pytest.fixture(scope="module")
 def _sandbox_server_module() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(feed_processing_delay_seconds=0)) as server:
