@@ -1,7 +1,8 @@
 """`make demo`: the pipeline end to end on our sandbox and SQLite, with no credentials.
 
 1. start our SP-API sandbox in-process once per SP-API region (NA, EU, FE — like Amazon, one endpoint per region;
-   our sandbox holds one region per seller), each in a thread on a free loopback port, high `--speed`, no feed delay;
+   our sandbox holds one region per seller), each in a thread on a free loopback port, high `--speed`, no feed delay,
+   its state kept in data/state/sandbox-<region>.sqlite beside the pipeline's database;
 2. register the demo seller (schemas/sandbox/demo_seller.json) in every region, each with its own refresh token as
    SP-API issues them, store those credentials in the secret store (`amz/<profile>/<seller>/<region>`, the encrypted
    database backend with a key made for this process unless AMZ_SECRETS_KEY is set) and the seller in our database;
@@ -61,6 +62,17 @@ def copy_samples(samples: Path, inbox: Path, seller_id: str) -> list[Path]:
 
 # --- sandboxes and credentials ------------------------------------------------------------------------------------
 
+def sandbox_state_path(region: str) -> str:
+    """The sandbox's state file beside the pipeline's database (data/state/): both keep what was published, so a
+    later `make demo` or `make dev` sees the listings the database believes Amazon has. Delete data/state/ to start
+    over."""
+    from amz_pipeline.settings import Settings
+
+    state = Settings.from_env().data_dir / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    return str(state / f"sandbox-{region}.sqlite")
+
+
 def start_sandboxes(stack: contextlib.ExitStack, speed: float) -> dict[str, str]:
     """One sandbox per region; their URLs go to AMZ_SANDBOX_URL_<REGION> (read by the client resource)."""
     from amz_pipeline.sandbox import SandboxConfig
@@ -68,7 +80,8 @@ def start_sandboxes(stack: contextlib.ExitStack, speed: float) -> dict[str, str]
 
     urls = {}
     for region in REGIONS:
-        server = stack.enter_context(SandboxServer(SandboxConfig(speed=speed, feed_processing_delay_seconds=0.0)))
+        config = SandboxConfig(speed=speed, feed_processing_delay_seconds=0.0, state_path=sandbox_state_path(region))
+        server = stack.enter_context(SandboxServer(config))
         urls[region] = server.base_url
         os.environ[f"AMZ_SANDBOX_URL_{region}"] = server.base_url
     os.environ["AMZ_SANDBOX_URL"] = urls["NA"]
@@ -291,11 +304,13 @@ def render(results: list, instance, resources: dict, max_problems: int = 12) -> 
     return "\n".join(lines)
 
 
-# The interactive path, shown after the files: a price/quantity change through the fast path, and an attribute change
-# Amazon's VALIDATION_PREVIEW refuses (so the summary shows an invalid SKU with Amazon's reasons).
+# The interactive path, shown after the files: a price/quantity change through the fast path, and a new SKU whose
+# attributes miss what LUGGAGE requires, which Amazon's VALIDATION_PREVIEW refuses (an invalid SKU with Amazon's
+# reasons; nothing is sent for it).
 INTERACTIVE = {"seller_id": "A1DEMOSELLER01", "marketplace": "US", "changes": [
     {"sku": "US-VG-SP55-0001", "price": 119.0, "quantity": 12},
-    {"sku": "US-NK-EX68-0002", "attributes": {"condition_type": [{"value": "brand_new"}]}},
+    {"sku": "DEMO-NEW-0001", "product_type": "LUGGAGE", "price": 99.0, "quantity": 5,
+     "attributes": {"item_name": [{"value": "Demo cabin trolley", "language_tag": "en_US"}]}},
 ]}
 
 
@@ -309,6 +324,7 @@ def run_interactive(defs, instance) -> tuple[bool, list[str]]:
     for row in (_output(result, "apply_sku_changes") or []):
         detail = f" — {'; '.join(row['issues'])[:160]}" if row["issues"] else ""
         lines.append(f"   {row['sku']:<30} US  {row['operation']}: {row['outcome']}{detail}")
+    lines.append("   (a later file drop is still the source of truth: its delta re-sends what the file says)")
     return result.success, lines
 
 

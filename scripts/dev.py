@@ -5,7 +5,8 @@ separate dagster-dg-cli package and a dg project layout, and `workspace.yaml` is
 the webserver and the daemon, so the drop-folder sensor, schedules and the run queue work as in production.
 
 The sandbox runs once per SP-API region (NA on --sandbox-port, EU and FE on the next two ports) with the demo seller
-registered in each and its credentials in the secret store, as `make demo` does.
+registered in each and its credentials in the secret store, as `make demo` does; the sandboxes keep their state in
+data/state/ beside the pipeline's database, so both agree across restarts.
 
 `dagster dev` runs in its own session (start_new_session): started in the background from a non-interactive shell it
 would otherwise ignore SIGINT/SIGTERM (STACK-NOTES.md), so this script stops it by signalling its process group.
@@ -61,13 +62,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from amz_pipeline.sandbox import SandboxConfig
     from amz_pipeline.sandbox.server import SandboxServer
-    from scripts.demo import REGIONS, register_demo_seller, use_demo_secret_store
+    from scripts.demo import REGIONS, register_demo_seller, sandbox_state_path, use_demo_secret_store
 
     use_demo_secret_store()
-    config = SandboxConfig(speed=args.speed, feed_processing_delay_seconds=args.feed_delay)
     with contextlib.ExitStack() as stack:
         urls = {}
         for offset, region in enumerate(REGIONS):  # one sandbox per region, as Amazon has one endpoint per region
+            config = SandboxConfig(speed=args.speed, feed_processing_delay_seconds=args.feed_delay,
+                                   state_path=sandbox_state_path(region))
             server = stack.enter_context(SandboxServer(config, port=args.sandbox_port + offset))
             urls[region] = os.environ[f"AMZ_SANDBOX_URL_{region}"] = server.base_url
         os.environ["AMZ_SANDBOX_URL"] = urls["NA"]
