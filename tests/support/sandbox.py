@@ -110,6 +110,11 @@ def _sandbox_server_module() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def sandbox_server(_sandbox_server_module: SandboxServer) -> SandboxServer:
+def sandbox_server(_sandbox_server_module: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
+    """The module's live sandbox, reset for this test. A reset revokes every token, so the client's process-wide
+    token cache starts empty too (otherwise a test would silently reuse a revoked token and get 403s)."""
+    from amz_pipeline.spapi import auth
+
     httpx.post(_sandbox_server_module.base_url + "/_sandbox/reset", timeout=10).raise_for_status()
+    monkeypatch.setattr(auth, "_default_cache", auth.TokenCache())
     return _sandbox_server_module
