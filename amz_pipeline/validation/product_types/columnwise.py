@@ -206,6 +206,9 @@ class Check:
     value: pl.Expr | None = None
     field_override: str | None = None  # anyOf alternatives "a|b"; the message is then `message` as is
     byte_bound: tuple[str, int] | None = None  # ("maximum" | "minimum", limit) of a UTF-8 byte length
+    # The top-level attribute whose value alone decides this check (its schema, its presence for `required`);
+    # None for the top-level rules, which may read several attributes.
+    scope: str | None = None
 
 
 @dataclass
@@ -589,7 +592,8 @@ def compile_for_plan(validators: dict[str, CompiledProductType], plan: mapping.P
             continue
         if name not in properties:
             checks.append(Check((name,), "additionalProperties", _expr(attribute.present), (name,),
-                                message=f"is not an attribute of product type {listing.product_type}."))
+                                message=f"is not an attribute of product type {listing.product_type}.",
+                                scope=name))
             continue
         compiler = _Compiler(schema, python_checks)
         registered = len(python_checks)
@@ -603,6 +607,8 @@ def compile_for_plan(validators: dict[str, CompiledProductType], plan: mapping.P
             fallback.append(attribute.present)
             reasons.append(f"{name}: {error}")
             continue
+        for check in compiler.checks:
+            check.scope = name
         checks.extend(compiler.checks)
     for value, when in requirements.items():
         if when is False or value not in validators:
@@ -612,7 +618,7 @@ def compile_for_plan(validators: dict[str, CompiledProductType], plan: mapping.P
             missing = _and(when, True if child is None else _not(child.present))
             if missing is not False:
                 checks.append(Check((name,), "required", _expr(missing), (name,),
-                                    message="is required but not supplied."))
+                                    message="is required but not supplied.", scope=name))
     rest = {k: v for k, v in schema.items() if k not in ("required", "properties", "additionalProperties", "type")}
     compiler = _Compiler(schema, python_checks)
     try:

@@ -9,6 +9,7 @@ per-payload validator (`CompiledProductType`) on the merged payload, once per di
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
@@ -18,14 +19,18 @@ from amz_pipeline.catalog import mapping
 
 from .columnwise import Check, Compiled, _field, compile_for_plan
 from .compiled import CompiledProductType
+from .hybrid import UserAttributes, top_level_names
 from .issues import ERROR, Issue
 from .registry import ProductTypeRegistry, UnknownProductType, default_registry
+from .staging import Staged, stage
 
 ISSUE_COLUMNS = {"row": pl.Int64, "sku": pl.String, "field": pl.String, "rule": pl.String, "severity": pl.String,
                  "message": pl.String, "code": pl.String, "categories": pl.String}
 _N = "__n"
 _TYPE = "__type"
 _COMPILED: dict[tuple[int, str], tuple[mapping.Plan, Compiled]] = {}
+_EVALUATORS: dict[tuple[int, str], tuple[mapping.Plan, _Evaluator]] = {}
+_MAX_KEY_SETS = 32  # distinct sets of user attribute names judged column-wise per group; more go per-payload
 
 
 def validate_attributes(frame: pl.DataFrame, marketplace_id: str, *, columnwise: bool = True) -> pl.DataFrame:
@@ -42,10 +47,10 @@ def validate_attributes(frame: pl.DataFrame, marketplace_id: str, *, columnwise:
     types = pl.col("product_type").cast(pl.String).str.strip_chars().str.to_uppercase() \
         if "product_type" in frame.columns else pl.lit(None, pl.String)
     work = frame.with_columns(types.alias(_TYPE)).with_row_index(_N)
-    work, bad_json = _user_json(work)
+    work, bad_json, parsed = _user_json(work)
     parts = [bad_json]
     for (product_type,), group in work.partition_by(_TYPE, as_dict=True, maintain_order=True).items():
-        parts.extend(_group_issues(group, product_type, marketplace_id, registry, columnwise))
+        parts.extend(_group_issues(group, product_type, marketplace_id, registry, columnwise, parsed))
     parts = [p for p in parts if p.height]
     if not parts:
         return pl.DataFrame(schema=ISSUE_COLUMNS)
@@ -54,17 +59,18 @@ def validate_attributes(frame: pl.DataFrame, marketplace_id: str, *, columnwise:
         .drop(_N).cast(ISSUE_COLUMNS)  # type: ignore[arg-type]
 
 
-def _user_json(work: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _user_json(work: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, dict[int, dict[str, Any]]]:
     """`attributes_json` that is not a JSON object becomes a `json` issue and is dropped from the row (such rows get
-    no schema issues: the seller must fix the JSON first)."""
+    no schema issues: the seller must fix the JSON first). Also the parsed objects, by row index."""
+    parsed: dict[int, dict[str, Any]] = {}
     if "attributes_json" not in work.columns:
-        return work.with_columns(pl.lit(None, pl.String).alias("__user")), pl.DataFrame()
+        return work.with_columns(pl.lit(None, pl.String).alias("__user")), pl.DataFrame(), parsed
     user = work.select(_N, "row", "sku", pl.col("attributes_json").cast(pl.String)).filter(
         pl.col("attributes_json").is_not_null())
     problems: list[tuple[int, str]] = []
     for n, text in user.select(_N, "attributes_json").iter_rows():
         try:
-            mapping.parse_user_attributes(text)
+            parsed[n] = mapping.parse_user_attributes(text)
         except ValueError as error:
             problems.append((n, str(error)))
     bad = pl.DataFrame(problems, schema={_N: pl.UInt32, "message": pl.String}, orient="row")
@@ -77,7 +83,7 @@ def _user_json(work: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.when(flagged).then(None).otherwise(pl.col("attributes_json").cast(pl.String)).alias("attributes_json"),
         pl.when(flagged).then(None).otherwise(pl.col("attributes_json").cast(pl.String)).alias("__user"),
         flagged.alias("__bad_json"))
-    return work, bad_issues
+    return work, bad_issues, parsed
 
 
 def _static(rows: pl.DataFrame, issue: Issue) -> pl.DataFrame:
@@ -88,9 +94,16 @@ def _static(rows: pl.DataFrame, issue: Issue) -> pl.DataFrame:
 
 
 def _group_issues(group: pl.DataFrame, product_type: str | None, marketplace_id: str, registry: ProductTypeRegistry,
-                  columnwise: bool) -> list[pl.DataFrame]:
+                  columnwise: bool, parsed: dict[int, dict[str, Any]]) -> list[pl.DataFrame]:
     source = group.drop(_N, _TYPE, "__user", "__bad_json", strict=False)
     plan = mapping.compile_plan(mapping.template_for(product_type), marketplace_id, dict(source.schema))
+    if columnwise and product_type:
+        try:
+            validators = {r: registry.get(product_type, r) for r in ("LISTING", "LISTING_OFFER_ONLY")}
+        except UnknownProductType:
+            pass
+        else:
+            return _fast_group_issues(group, source.columns, plan, marketplace_id, validators, parsed)
     work = mapping.materialize(plan, group)
     out = [_cast_issues(work, plan)]
     judged = work.filter(~pl.col("__bad_json")) if "__bad_json" in work.columns else work
@@ -126,6 +139,146 @@ def _compiled(validators: dict[str, CompiledProductType], plan: mapping.Plan) ->
         found = (plan, compile_for_plan(validators, plan))
         _COMPILED[key] = found
     return found[1]
+
+
+# --- the fast path: staged column-wise flags, free-form rows cleared without building their payload -------------
+
+
+@dataclass
+class _Evaluator:
+    """A product type's compiled checks against one plan, prepared for evaluation: the plan columns they read
+    (staged), the flag of each cast test (`__cf<i>`) and check (`__f<i>`) and the fallback (`__fb`), staged."""
+
+    compiled: Compiled
+    materialize: Staged
+    flags: Staged
+    casts: list[tuple[str, str, mapping.Leaf, pl.Expr, pl.Expr]]
+    flag_names: list[str]
+    top_names: frozenset[str] | None
+    users: UserAttributes
+
+
+def _cast_checks(plan: mapping.Plan) -> list[tuple[str, str, mapping.Leaf, pl.Expr, pl.Expr]]:
+    checks = []
+    for name, instances in plan.attributes.items():
+        for compiled in instances:
+            for path, leaf in compiled.leaves.items():
+                if leaf.failed is None or not leaf.columns:
+                    continue
+                label = f"{name}.{'.'.join(str(p) for p in path)}"
+                field = label.replace(".0.", "[0].").replace(".0", "[0]")
+                value = pl.coalesce([pl.col(c).cast(pl.String) for c in leaf.columns])
+                checks.append((field, label, leaf, (compiled.present & leaf.failed).fill_null(False), value))
+    return checks
+
+
+def _evaluator(validators: dict[str, CompiledProductType], plan: mapping.Plan) -> _Evaluator:
+    key = (id(plan), "|".join(f"{v.checksum}:{','.join(v.required)}" for v in validators.values()))
+    found = _EVALUATORS.get(key)
+    if found is not None and found[0] is plan:
+        return found[1]
+    compiled = _compiled(validators, plan)
+    casts = _cast_checks(plan)
+    flag_exprs = [cond.alias(f"__cf{i}") for i, (*_, cond, _) in enumerate(casts)]
+    flag_exprs += [check.when.fill_null(False).alias(f"__f{i}") for i, check in enumerate(compiled.checks)]
+    if isinstance(compiled.fallback, pl.Expr):
+        flag_exprs.append(compiled.fallback.fill_null(False).alias("__fb"))
+    read: list[pl.Expr] = [*flag_exprs, *(value for *_, value in casts)]
+    for check in compiled.checks:
+        read.extend(p for p in check.path if isinstance(p, pl.Expr))
+        if check.value is not None:
+            read.append(check.value)
+    for pc in compiled.python_checks:
+        read.extend(e for e in (pc.value, pc.present, pc.fast_ok) if isinstance(e, pl.Expr))
+    needed = {name for expr in read for name in expr.meta.root_names()}
+    columns = [c for c in plan.columns if c.meta.output_name() in needed]
+    evaluator = _Evaluator(compiled, stage(columns, "__ptv_s"), stage(flag_exprs, "__ptv_t"), casts,
+                           [e.meta.output_name() for e in flag_exprs if e.meta.output_name() != "__fb"],
+                           top_level_names(validators["LISTING"].schema), UserAttributes(validators["LISTING"]))
+    _EVALUATORS[key] = (plan, evaluator)
+    return evaluator
+
+
+def _fast_group_issues(group: pl.DataFrame, columns: list[str], plan: mapping.Plan, marketplace_id: str,
+                       validators: dict[str, CompiledProductType], parsed: dict[int, dict[str, Any]]
+                       ) -> list[pl.DataFrame]:
+    """`_group_issues` for a known product type, column-wise: the same issues, in the same order."""
+    ev = _evaluator(validators, plan)
+    compiled = ev.compiled
+    work = ev.flags.apply(_with_python_checks(ev.materialize.apply(group), compiled))
+    hot = work.filter(pl.any_horizontal(ev.flag_names)) if ev.flag_names else work.clear()
+    out = [_cast_from_flags(hot, ev)]
+    judged = work.filter(~pl.col("__bad_json")) if "__bad_json" in work.columns else work
+    if not judged.height:
+        return out
+    if compiled.fallback is True:
+        return [*out, _per_payload_issues(judged, columns, marketplace_id, validators)]
+    free = pl.col("__user").is_not_null()
+    fallback = pl.col("__fb") if isinstance(compiled.fallback, pl.Expr) else pl.lit(False)
+    template_hot = hot.filter(~pl.col("__bad_json")) if "__bad_json" in hot.columns else hot
+    template_hot = template_hot.filter(~free & ~fallback)
+    if template_hot.height:
+        out.append(_issues_from_flags(template_hot, compiled))
+    per_payload = judged.filter(fallback | free)
+    if per_payload.height:
+        hybrid = per_payload.filter(~fallback)
+        dirty = _hybrid_dirty(hybrid, ev, parsed) if hybrid.height else pl.Series(_N, [], pl.UInt32)
+        per_payload = per_payload.filter(fallback | pl.col(_N).is_in(dirty.implode()))
+    if per_payload.height:
+        out.append(_per_payload_issues(per_payload, columns, marketplace_id, validators))
+    return out
+
+
+def _cast_from_flags(hot: pl.DataFrame, ev: _Evaluator) -> pl.DataFrame:
+    """`_cast_issues` from the `__cf<i>` flags."""
+    if not ev.casts or not hot.height:
+        return pl.DataFrame()
+    hits = hot.select(pl.col(f"__cf{i}").any() for i in range(len(ev.casts))).row(0)
+    parts = []
+    for i, (hit, (field, label, leaf, _, value)) in enumerate(zip(hits, ev.casts, strict=True)):
+        if not hit:
+            continue
+        issue = Issue(field, "template_type", "", (label.split(".")[0],))
+        parts.append(hot.filter(pl.col(f"__cf{i}")).select(
+            _N, "row", "sku", pl.lit(field).alias("field"), pl.lit("template_type").alias("rule"),
+            pl.lit(ERROR).alias("severity"),
+            pl.format("column {} value {} is not a valid {} for '{}'.", pl.lit("/".join(leaf.columns)),
+                      _python_repr(value), pl.lit(leaf.kind), pl.lit(label)).alias("message"),
+            pl.lit(issue.code).alias("code"), pl.lit(issue.category).alias("categories")))
+    return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _issues_from_flags(rows: pl.DataFrame, compiled: Compiled) -> pl.DataFrame:
+    """`_evaluate` from the `__f<i>` flags."""
+    if not compiled.checks:
+        return pl.DataFrame()
+    hits = rows.select(pl.col(f"__f{i}").any() for i in range(len(compiled.checks))).row(0)
+    parts = [_check_issues(rows.filter(pl.col(f"__f{i}")), compiled.checks[i]) for i, hit in enumerate(hits) if hit]
+    return pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame()
+
+
+def _hybrid_dirty(rows: pl.DataFrame, ev: _Evaluator, parsed: dict[int, dict[str, Any]]) -> pl.Series:
+    """`_N` of the free-form `rows` that may have an issue (judged per payload); the others have none
+    (see hybrid.py)."""
+    key_sets: dict[frozenset[str], int] = {}
+    ids: list[int] = []
+    clean: list[bool] = []
+    users = ev.users
+    for n, text in rows.select(_N, "__user").iter_rows():
+        attributes = parsed[n]
+        names = frozenset(attributes)
+        ids.append(key_sets.setdefault(names, len(key_sets)))
+        clean.append(users.clean(text, attributes))
+    flags = [(name, check.scope) for name, check in zip(ev.flag_names[len(ev.casts):], ev.compiled.checks,
+                                                        strict=True)]
+    verdict = pl.when(pl.lit(False)).then(pl.lit(True))
+    for names, key in key_sets.items():
+        if key >= _MAX_KEY_SETS or ev.top_names is None or names & ev.top_names:
+            continue
+        unmasked = [pl.col(flag) for flag, scope in flags if scope is None or scope not in names]
+        verdict = verdict.when(pl.col("__key") == key).then(pl.any_horizontal(unmasked) if unmasked else pl.lit(False))
+    judged = rows.with_columns(pl.Series("__key", ids, pl.Int64), pl.Series("__clean", clean, pl.Boolean))
+    return judged.filter(~pl.col("__clean") | verdict.otherwise(pl.lit(True)))[_N]
 
 
 # --- template cells that could not be cast ---------------------------------------------------------------------
