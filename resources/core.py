@@ -64,7 +64,8 @@ def catalog_read_error() -> type[Exception]:
 
 def ingest(path: Path, *, seller_id: str, marketplace: str, full_catalog: bool, rejects_root: Path) -> Any:
     """`IngestResult` (rows, valid, rejects, warnings, by_rule(), rejected_count, rejects_files): read → row rules →
-    marketplace rules → content policy → duplicates → product type → payloads."""
+    marketplace rules → content policy → duplicates → product type → payload fingerprints (the attribute JSON is
+    built for the rows that are sent, by `changes_from_delta`)."""
     fn = _attr("amz_pipeline.catalog.ingest", "ingest", "catalog ingestion and validation")
     return fn(path, seller_id=seller_id, marketplace=marketplace, full_catalog=full_catalog, rejects_root=rejects_root)
 
@@ -91,21 +92,21 @@ def ingest_marketplace_share(path: Path, *, seller_id: str, marketplace_id: str,
 
     Every row goes through the file-wide gates (row rules, content policy, whole-file duplicates) so the shares add
     up to the whole file; the product-type gate — the expensive, per-marketplace part — runs for this share only,
-    through ingestion's `validate_attributes`/`build_payloads` hooks. Rows of other marketplaces are dropped from
+    through ingestion's `validate_attributes`/`fingerprint` hooks. Rows of other marketplaces are dropped from
     the result (their own run validates them fully)."""
     validate = _attr("amz_pipeline.validation.product_types", "validate_attributes", "product-type validation")
-    build = _attr("amz_pipeline.catalog.mapping", "build_payloads", "template mapping")
+    fingerprint = _attr("amz_pipeline.catalog.fingerprints", "payload_fingerprints", "payload fingerprints")
     empty_issues = _attr("amz_pipeline.validation.issues", "empty_issues", "catalog ingestion and validation")
 
     def validate_mine(frame: pl.DataFrame, market: str) -> pl.DataFrame:
         return validate(frame, market) if market == marketplace_id else empty_issues()
 
-    def build_mine(frame: pl.DataFrame, market: str) -> pl.DataFrame:
-        return build(frame, market) if market == marketplace_id else frame
+    def fingerprint_mine(frame: pl.DataFrame, market: str) -> pl.DataFrame:
+        return fingerprint(frame, market) if market == marketplace_id else frame
 
     fn = _attr("amz_pipeline.catalog.ingest", "ingest", "catalog ingestion and validation")
     whole = fn(path, seller_id=seller_id, marketplace=None, full_catalog=full_catalog, rejects_root=None,
-               validate_attributes=validate_mine, build_payloads=build_mine)
+               validate_attributes=validate_mine, fingerprint=fingerprint_mine)
     named = row_marketplaces(path)
     mine = pl.col("marketplace_id") == marketplace_id
     rows = named.filter((mine | pl.col("marketplace_id").is_null()) if take_unplaced else mine).select("row")

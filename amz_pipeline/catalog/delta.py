@@ -25,6 +25,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from amz_pipeline.catalog.ingest import SLIM_COLUMNS
+from amz_pipeline.catalog.mapping import attributes_for
 from amz_pipeline.storage.models import Listing
 
 OFFER_ATTRIBUTES = frozenset({"purchasable_offer", "fulfillment_availability"})
@@ -79,8 +81,9 @@ def compute_delta(
 ) -> pl.DataFrame:
     """Classify every row of `IngestResult.valid` (plus, on request, deletes of missing SKUs).
 
-    When `valid` has no `attributes` column (ingestion streamed to `valid_dir`), pass
-    `attributes_source=result.scan_valid()`: attributes are then read only for rows whose payload changed.
+    Attributes are needed only for rows whose payload changed and whose accepted attributes are known; they are
+    built then (`mapping.attributes_for`) from `valid` or, when ingestion streamed to `valid_dir` and `valid` holds
+    only the slim columns, from `attributes_source=result.scan_valid()`.
     Returns `DELTA_COLUMNS`; missing-SKU deletes have a null `row`.
     """
     marketplace_ids = valid["marketplace_id"].unique().drop_nulls().to_list()
@@ -106,10 +109,11 @@ def classify(
     if delete_missing and not full_catalog:
         raise ValueError("delete_missing needs full_catalog=True: a partial file says nothing about absent SKUs")
     columns = ["row", "marketplace_id", "sku", "product_type", "operation", "payload_hash", "offer_only_hash"]
-    if "attributes" in valid.columns:
-        columns.append("attributes")
-    elif attributes_source is None:
-        raise ValueError("valid rows without an attributes column need attributes_source (IngestResult.scan_valid())")
+    if attributes_source is None:
+        if "attributes" not in valid.columns and set(valid.columns) <= set(SLIM_COLUMNS):
+            raise ValueError("slim valid rows (ingestion streamed to valid_dir) need "
+                             "attributes_source=IngestResult.scan_valid() to build the changed rows' payloads")
+        attributes_source = valid.lazy()
     joined = valid.select(columns).join(state, on=["marketplace_id", "sku"], how="left", maintain_order="left")
     deleting = pl.col("operation").eq("delete").fill_null(False)
     action = (
@@ -131,7 +135,7 @@ def classify(
     return result
 
 
-def _tag_offer_only(joined: pl.DataFrame, accepted_attributes, attributes_source: pl.LazyFrame | None) -> pl.DataFrame:
+def _tag_offer_only(joined: pl.DataFrame, accepted_attributes, attributes_source: pl.LazyFrame) -> pl.DataFrame:
     changed = joined.filter(pl.col("action") == "changed")
     if not changed.height:
         return joined
@@ -140,15 +144,13 @@ def _tag_offer_only(joined: pl.DataFrame, accepted_attributes, attributes_source
         return joined  # nothing known to compare with: every change stays a full `changed`
     known = pl.DataFrame(list(accepted), schema={"marketplace_id": pl.String, "sku": pl.String}, orient="row")
     candidates = changed.join(known, on=["marketplace_id", "sku"], how="semi")
-    if "attributes" in candidates.columns:
-        candidates = candidates.select("marketplace_id", "sku", "attributes")
-    else:
-        # Filter on the SKU column first so Parquet readers skip the attributes of every other row.
-        candidates = (
-            attributes_source.filter(pl.col("sku").is_in(candidates["sku"].implode()))
-            .select("marketplace_id", "sku", "attributes").collect()
-            .join(candidates.select("marketplace_id", "sku"), on=["marketplace_id", "sku"], how="semi")
-        )
+    # Filter on the SKU column first so Parquet readers skip every other row; build only these payloads.
+    source_rows = (
+        attributes_source.filter(pl.col("sku").is_in(candidates["sku"].implode())).collect()
+        .join(candidates.select("marketplace_id", "sku"), on=["marketplace_id", "sku"], how="semi")
+    )
+    candidates = source_rows.select("marketplace_id", "sku", "attributes") if "attributes" in source_rows.columns \
+        else attributes_for(source_rows)
     product_types = dict(zip(zip(changed["marketplace_id"], changed["sku"], strict=True), changed["product_type"],
                              strict=True))
     offer_only = []

@@ -2,9 +2,10 @@
 
 Per batch (bounded memory): read as text → normalise → row rules (pandera) → marketplace rules → content policy
 → whole-file duplicate SKUs → optional Listings Restrictions eligibility → product-type validation of the rows
-still valid (`amz_pipeline.validation.product_types.validate_attributes`) → payloads for the valid rows
-(`amz_pipeline.catalog.mapping.build_payloads`). Rows with an `error` go to the rejects; `warning`s are reported
-and the row goes on. `rows == len(valid) + rejected` is asserted before returning.
+still valid (`amz_pipeline.validation.product_types.validate_attributes`) → fingerprints of the valid rows
+(`amz_pipeline.catalog.fingerprints`: `requirements`, `payload_hash`, `offer_only_hash`). Payload JSON is not built
+here: `amz_pipeline.catalog.mapping.attributes_for` builds it for the rows the delta finds changed. Rows with an
+`error` go to the rejects; `warning`s are reported and the row goes on. `rows == len(valid) + rejected` is asserted before returning.
 
 Duplicate SKUs are found in a first, narrow pass over the whole file (only `row`, `sku`, `marketplace` are
 read), so a SKU repeated 900,000 rows apart is still caught.
@@ -36,36 +37,32 @@ from amz_pipeline.validation.row_schema import validate_rows
 DEFAULT_BATCH_ROWS = 100_000
 DEFAULT_REJECTS_ROOT = Path("data/rejected")
 UNKNOWN_MARKETPLACE_DIR = "unknown-marketplace"
-# Added by the template mapping (`amz_pipeline.catalog.mapping.OUTPUT_COLUMNS`), plus `offer_only_hash`, the
-# name the delta and publishing contracts use for the offer (price/quantity) hash.
-PAYLOAD_COLUMNS = (
-    "attributes", "requirements", "payload_hash", "offer_payload_hash", "product_payload_hash", "offer_only_hash",
-)
+# Added to every valid row (`amz_pipeline.catalog.fingerprints.FINGERPRINT_COLUMNS`; null on `operation=delete`).
+PAYLOAD_COLUMNS = ("requirements", "payload_hash", "offer_only_hash")
 
 # What stays in memory when the full valid rows are streamed to `valid_dir` (see `ingest`).
 SLIM_COLUMNS = (
     "row", "marketplace_id", "sku", "product_type", "operation", "requirements", "payload_hash", "offer_only_hash",
-    "offer_payload_hash", "product_payload_hash",
 )
 
-BuildPayloads = Callable[[pl.DataFrame, str], pl.DataFrame]
+Fingerprint = Callable[[pl.DataFrame, str], pl.DataFrame]
 ValidateAttributes = Callable[[pl.DataFrame, str], pl.DataFrame]
 Progress = Callable[[int, int], None]
 
 
-def _product_type_gate() -> tuple[BuildPayloads, ValidateAttributes]:
-    """The template mapping and product-type validator (owned by the product-type work), imported on use."""
-    from amz_pipeline.catalog.mapping import build_payloads
+def _product_type_gate() -> tuple[Fingerprint, ValidateAttributes]:
+    """The payload fingerprints and the product-type validator, imported on use."""
+    from amz_pipeline.catalog.fingerprints import payload_fingerprints
     from amz_pipeline.validation.product_types import validate_attributes
 
-    return build_payloads, validate_attributes
+    return payload_fingerprints, validate_attributes
 
 
 @dataclass
 class IngestResult:
     """Outcome of one file. `valid` holds canonical columns (text), extra columns, `row`, `marketplace_id` and
-    `PAYLOAD_COLUMNS` (`attributes` JSON, `requirements`, `payload_hash`, `offer_only_hash`, ...; null for
-    `operation=delete` rows); `rejects` and `warnings` hold
+    `PAYLOAD_COLUMNS` (`requirements`, `payload_hash`, `offer_only_hash`; null for `operation=delete` rows; the
+    attribute JSON comes from `mapping.attributes_for` on the rows that need it); `rejects` and `warnings` hold
     `file, row, sku, field, rule, severity, message` (rejects: every issue of a rejected row)."""
 
     file: str
@@ -113,7 +110,7 @@ def ingest(
     rejects_root: Path | None = DEFAULT_REJECTS_ROOT,
     on_progress: Progress | None = None,
     valid_dir: Path | None = None,
-    build_payloads: BuildPayloads | None = None,
+    fingerprint: Fingerprint | None = None,
     validate_attributes: ValidateAttributes | None = None,
 ) -> IngestResult:
     """Read, validate and map one catalog file for one seller.
@@ -122,8 +119,7 @@ def ingest(
     are rejected. Without it each row goes to the marketplace it names. `full_catalog` only records the
     caller's declaration for the delta step. `rejects_root=None` skips writing rejects files.
 
-    `valid_dir` bounds memory on large files: each batch's valid rows (all columns, attributes JSON included)
-    are written there as a Parquet part, and `IngestResult.valid` keeps only `SLIM_COLUMNS`
+    `valid_dir` bounds memory on large files: each batch's valid rows (all columns) are written there as a Parquet part, and `IngestResult.valid` keeps only `SLIM_COLUMNS`
     (`IngestResult.scan_valid()` reads the full rows back lazily). Raises
     `CatalogReadError` when the file cannot be read at all and `ValueError` for an unknown `marketplace`.
     """
@@ -132,21 +128,21 @@ def ingest(
         requested = mk.resolve(marketplace)
         if requested is None:
             raise ValueError(f"unknown marketplace {marketplace!r}: use a country code such as US or DE, or a marketplace id")
-    if build_payloads is None or validate_attributes is None:
-        default_build, default_validate = _product_type_gate()
-        build_payloads = build_payloads or default_build
+    if fingerprint is None or validate_attributes is None:
+        default_fingerprint, default_validate = _product_type_gate()
+        fingerprint = fingerprint or default_fingerprint
         validate_attributes = validate_attributes or default_validate
     file = Path(path)
     with open_catalog(file) as source:
         if valid_dir is not None:
             valid_dir.mkdir(parents=True, exist_ok=True)
-        run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads,
+        run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, fingerprint,
                    validate_attributes, valid_dir)
         try:
             run.execute()
         except RaggedRowsError:
             source.use_tolerant_reader()
-            run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, build_payloads,
+            run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, fingerprint,
                        validate_attributes, valid_dir)
             run.execute()
         file_warnings = list(source.warnings)
@@ -159,7 +155,7 @@ def ingest(
 class _Run:
     def __init__(self, source: CatalogSource, requested: dict[str, Any] | None, batch_rows: int,
                  restrictions_lookup: RestrictionsLookup | None, on_progress: Progress | None,
-                 build_payloads: BuildPayloads, validate_attributes: ValidateAttributes,
+                 fingerprint: Fingerprint, validate_attributes: ValidateAttributes,
                  valid_dir: Path | None) -> None:
         self.source = source
         self.valid_dir = valid_dir
@@ -167,7 +163,7 @@ class _Run:
         self.batch_rows = batch_rows
         self.restrictions_lookup = restrictions_lookup
         self.on_progress = on_progress
-        self.build_payloads = build_payloads
+        self.fingerprint = fingerprint
         self.validate_attributes = validate_attributes
         self.valid_parts: list[pl.DataFrame] = []
         self.reject_parts: list[pl.DataFrame] = []
@@ -235,7 +231,7 @@ class _Run:
             issues = concat([issues, type_issues])
             still_valid, _ = quarantine.split(group, type_issues)
             if still_valid.height:
-                mapped_parts.append(self.build_payloads(still_valid.drop(helper_columns(still_valid)), marketplace_id))
+                mapped_parts.append(self.fingerprint(still_valid.drop(helper_columns(still_valid)), marketplace_id))
         valid = pl.concat([p.drop(helper_columns(p)) for p in mapped_parts if p.height], how="diagonal_relaxed") \
             if any(p.height for p in mapped_parts) else None
         bad_rows = quarantine.rejected_rows(issues)
@@ -294,8 +290,6 @@ class _Run:
 
 
 def _with_payload_columns(valid: pl.DataFrame) -> pl.DataFrame:
-    if "offer_only_hash" not in valid.columns and "offer_payload_hash" in valid.columns:
-        valid = valid.with_columns(pl.col("offer_payload_hash").alias("offer_only_hash"))
     missing = [pl.lit(None, pl.String).alias(c) for c in PAYLOAD_COLUMNS if c not in valid.columns]
     return valid.with_columns(missing)
 

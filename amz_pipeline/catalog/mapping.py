@@ -3,8 +3,9 @@
 The templates in `schemas/templates/` (format in `schemas/templates/README.md`) are compiled, per product type and
 marketplace, into one Polars expression per leaf value and then into JSON text with `concat_str`: keys are written in
 sorted order with no whitespace, strings escaped exactly as `json.dumps(ensure_ascii=False)` does, so the `attributes`
-column is canonical JSON and `payload_hash` (SHA-256 in Polars, polars-hash) equals `amz_pipeline.hashing.payload_hash`
-of the put body. No Python object is built per row on this path. Rows carrying free-form `attributes_json` are merged
+column is canonical JSON. No Python object is built per row on this path. Ingestion does not build payloads: it
+fingerprints the rows (`amz_pipeline.catalog.fingerprints`), and the JSON is built here only for the rows that are
+compared or sent (`attributes_for`). Rows carrying free-form `attributes_json` are merged
 in Python (attribute by attribute, the row's JSON wins), as are the rare rows holding a number below 1e-4, which
 Polars writes in a different exponent form than Python.
 
@@ -25,17 +26,15 @@ from functools import cache
 from typing import Any
 
 import polars as pl
-import polars_hash as plh
 
 import schemas
 from amz_pipeline.hashing import canonical_json
 
-OFFER_ATTRIBUTES = ("fulfillment_availability", "purchasable_offer")
 FBA_DROPPED = ("quantity", "lead_time_to_ship_max_days", "restock_date")
 PRODUCT_FACT_COLUMNS = ("item_name", "brand", "product_description", "bullet_point_1", "bullet_point_2",
                         "bullet_point_3", "bullet_point_4", "bullet_point_5", "external_product_id")
 GENERIC_TEMPLATE = "PRODUCT"
-OUTPUT_COLUMNS = ("attributes", "requirements", "payload_hash", "offer_payload_hash", "product_payload_hash")
+OUTPUT_COLUMNS = ("attributes", "requirements", "payload_hash", "offer_only_hash")
 _TRUE = ("true", "yes", "y", "1", "t", "ja", "oui", "si", "sí")
 _FALSE = ("false", "no", "n", "0", "f", "nein", "non")
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'
@@ -327,10 +326,18 @@ def _compile_plan(template: Template, marketplace_id: str, schema_items: tuple[t
             for path, leaf in compiled_instance.leaves.items():
                 if path[0] in FBA_DROPPED:
                     leaf.value = pl.when(~is_fba).then(leaf.value)
+    return _pointed_at_columns(Plan(template, context, attributes, _offer_only(frame_schema), channel))
+
+
+def _offer_only(frame_schema: dict[str, pl.DataType]) -> pl.Expr:
     facts = [_text(frame_schema, [c]).is_not_null() for c in PRODUCT_FACT_COLUMNS if c in frame_schema]
     asin = _text(frame_schema, ["merchant_suggested_asin"]).is_not_null()
-    offer_only = asin & ~pl.any_horizontal(facts) if facts else asin
-    return _pointed_at_columns(Plan(template, context, attributes, offer_only, channel))
+    return asin & ~pl.any_horizontal(facts) if facts else asin
+
+
+def requirements_expr(frame_schema: dict[str, pl.DataType]) -> pl.Expr:
+    """`LISTING_OFFER_ONLY` for a row offering on an existing ASIN with no product facts, else `LISTING`."""
+    return pl.when(_offer_only(frame_schema)).then(pl.lit("LISTING_OFFER_ONLY")).otherwise(pl.lit("LISTING"))
 
 
 def _pointed_at_columns(plan: Plan) -> Plan:
@@ -495,12 +502,6 @@ def _tiny_number(plan: Plan) -> pl.Expr:
 # --- public ----------------------------------------------------------------------------------------------------
 
 
-def _envelope(product_type: str, requirements: pl.Expr, attributes: pl.Expr) -> pl.Expr:
-    """Canonical JSON of {"attributes", "productType", "requirements"} (keys already in sorted order)."""
-    return pl.lit('{"attributes":') + attributes + pl.lit(f',"productType":{product_type},"requirements":"') \
-        + requirements + pl.lit('"}')
-
-
 def materialize(plan: Plan, frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` with the plan's `__leaf*` / `__cond*` / `__offer_only` columns, in one query."""
     return frame.with_columns(plan.columns)
@@ -510,7 +511,7 @@ def helper_columns(frame: pl.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith(("__leaf", "__cond")) or c == "__offer_only"]
 
 
-def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | None, hashes: bool) -> pl.DataFrame:
+def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | None) -> pl.DataFrame:
     template = template_for(product_type)
     plan = compile_plan(template, marketplace_id, dict(frame.schema))
     user = "attributes_json" in frame.columns
@@ -527,33 +528,16 @@ def _build_group(frame: pl.DataFrame, marketplace_id: str, product_type: str | N
     in_python = work.clear() if not redo else work.filter(pl.col("__python"))
     parts = []
     if columnwise.height:
-        # Each attribute's JSON once, as a column; the payload and its offer/product parts join those columns.
         texts = [(name, Fragment([pl.col(f"__m{i}")], fragment.present)) for i, (name, fragment) in enumerate(gated)]
-        offer_and_product = [_join_members([(n, f) for n, f in texts if n in OFFER_ATTRIBUTES]).alias("__offer"),
-                             _join_members([(n, f) for n, f in texts if n not in OFFER_ATTRIBUTES]).alias("__product")]
         parts.append(columnwise.with_columns(
             _expression(fragment.parts).alias(f"__m{i}") for i, (_, fragment) in enumerate(gated)
         ).with_columns(
-            _join_members(texts).alias("attributes"), *(offer_and_product if hashes else []),
-            requirements.alias("requirements"),
+            _join_members(texts).alias("attributes"), requirements.alias("requirements"),
         ).drop([f"__m{i}" for i in range(len(gated))]))
     if in_python.height:
-        parts.append(_merge_in_python(in_python, gated, requirements, user, hashes))
+        parts.append(_merge_in_python(in_python, gated, requirements, user))
     built = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
-    built = built.drop(*helper_columns(built), "__python", "__tiny")
-    if not hashes:
-        return built
-    type_json = json.dumps(product_type if product_type is not None else GENERIC_TEMPLATE, ensure_ascii=False)
-    # Eager frames, one step each: a lazy chain over these wide frames costs more in planning than it saves.
-    return built.with_columns(
-        _envelope(type_json, pl.col("requirements"), pl.col("attributes")).alias("__payload"),
-        _envelope(type_json, pl.col("requirements"), pl.col("__offer")).alias("__offer_env"),
-        _envelope(type_json, pl.col("requirements"), pl.col("__product")).alias("__product_env"),
-    ).with_columns(
-        plh.col("__payload").chash.sha2_256().alias("payload_hash"),
-        plh.col("__offer_env").chash.sha2_256().alias("offer_payload_hash"),
-        plh.col("__product_env").chash.sha2_256().alias("product_payload_hash"),
-    ).drop("__payload", "__offer_env", "__product_env", "__offer", "__product")
+    return built.drop(*helper_columns(built), "__python", "__tiny")
 
 
 def parse_user_attributes(text: str) -> dict[str, Any]:
@@ -567,8 +551,8 @@ def parse_user_attributes(text: str) -> dict[str, Any]:
     return value
 
 
-def _merge_in_python(rows: pl.DataFrame, gated: list[tuple[str, Fragment]], requirements: pl.Expr, user: bool,
-                     parts: bool) -> pl.DataFrame:
+def _merge_in_python(rows: pl.DataFrame, gated: list[tuple[str, Fragment]], requirements: pl.Expr, user: bool
+                     ) -> pl.DataFrame:
     """Payloads of rows with free-form `attributes_json` (merged over the template attribute by attribute) or with a
     number Polars writes differently from Python. Polars gives each template attribute's JSON text; Python only
     parses the row's own JSON and joins the members, in sorted order, as canonical JSON."""
@@ -577,7 +561,7 @@ def _merge_in_python(rows: pl.DataFrame, gated: list[tuple[str, Fragment]], requ
         pl.col("attributes_json").cast(pl.String) if user else pl.lit(None, pl.String).alias("attributes_json"),
         "__tiny", *[_expression(fragment.parts).alias(f"__m{i}") for i, (_, fragment) in enumerate(gated)])
     keys = {name: json.dumps(name, ensure_ascii=False) for name in names}
-    attributes, offers, products = [], [], []
+    attributes = []
     for row, (user_json, tiny, *member_texts) in zip(rows["row"].to_list() if "row" in rows.columns
                                                      else range(rows.height), texts.iter_rows(), strict=True):
         merged = {name: text for name, text in zip(names, member_texts, strict=True) if text is not None}
@@ -592,15 +576,8 @@ def _merge_in_python(rows: pl.DataFrame, gated: list[tuple[str, Fragment]], requ
                 merged.update((name, canonical_json(value).decode("utf-8")) for name, value in extra.items())
             except ValueError as error:  # NaN or infinity
                 raise ValueError(f"row {row}: attributes_json holds a value JSON cannot carry: {error}") from None
-        order = sorted(merged)
-        attributes.append(_join_texts(order, merged, keys))
-        if parts:
-            offers.append(_join_texts([n for n in order if n in OFFER_ATTRIBUTES], merged, keys))
-            products.append(_join_texts([n for n in order if n not in OFFER_ATTRIBUTES], merged, keys))
-    columns = [pl.Series("attributes", attributes, pl.String)]
-    if parts:
-        columns += [pl.Series("__offer", offers, pl.String), pl.Series("__product", products, pl.String)]
-    return rows.with_columns(*columns, requirements.alias("requirements"))
+        attributes.append(_join_texts(sorted(merged), merged, keys))
+    return rows.with_columns(pl.Series("attributes", attributes, pl.String), requirements.alias("requirements"))
 
 
 def _join_texts(order: list[str], members: dict[str, str], keys: dict[str, str]) -> str:
@@ -610,25 +587,43 @@ def _join_texts(order: list[str], members: dict[str, str], keys: dict[str, str])
 
 def build_payloads(frame: pl.DataFrame, marketplace_id: str, *, hashes: bool = True) -> pl.DataFrame:
     """`frame` (canonical columns incl. `row`, `sku`, `product_type`, optional `attributes_json`) plus
-    `attributes`, `requirements`, `payload_hash`, `offer_payload_hash` and `product_payload_hash` (the payload
-    without the offer attributes: unchanged product hash + changed payload hash = a price/quantity-only change).
-    `hashes=False`: only `attributes` and `requirements` (what validation needs).
+    `attributes` (canonical JSON), `requirements`, and the fingerprints `payload_hash` and `offer_only_hash`
+    (`amz_pipeline.catalog.fingerprints`, the same values ingestion gives the row). `hashes=False`: only
+    `attributes` and `requirements`.
 
     Raises ValueError naming the row when a row's `attributes_json` is not a JSON object (validate first).
     """
     marketplace_context(marketplace_id)  # unknown marketplace: clear error before any work
-    outputs = OUTPUT_COLUMNS if hashes else OUTPUT_COLUMNS[:2]
+    frame = frame.drop([c for c in OUTPUT_COLUMNS if c in frame.columns])
+    if hashes:
+        from amz_pipeline.catalog.fingerprints import payload_fingerprints
+
+        frame = payload_fingerprints(frame, marketplace_id).drop("requirements")
     if not frame.height:
-        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in outputs)
-    indexed = frame.drop([c for c in OUTPUT_COLUMNS if c in frame.columns]).with_row_index("__i")
+        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in OUTPUT_COLUMNS[:2])
+    indexed = frame.with_row_index("__i")
     types = pl.col("product_type").cast(pl.String) if "product_type" in frame.columns else pl.lit(None, pl.String)
     indexed = indexed.with_columns(types.str.strip_chars().str.to_uppercase().alias("__type"))
     parts = []
     for (product_type,), group in indexed.partition_by("__type", as_dict=True, maintain_order=True).items():
         try:
-            parts.append(_build_group(group, marketplace_id, product_type, hashes))
+            parts.append(_build_group(group, marketplace_id, product_type))
         except ValueError as error:
             if isinstance(error, TemplateError):
                 raise
             raise ValueError(f"{error} (product type {product_type})") from None
-    return pl.concat(parts, how="vertical_relaxed").sort("__i").drop("__i", "__type")
+    built = pl.concat(parts, how="vertical_relaxed").sort("__i").drop("__i", "__type")
+    return built.select(*[c for c in built.columns if c not in OUTPUT_COLUMNS], *[c for c in OUTPUT_COLUMNS if c in built.columns])
+
+
+def attributes_for(rows: pl.DataFrame) -> pl.DataFrame:
+    """`marketplace_id`, `sku`, `attributes` for valid catalog rows (normalised columns, any marketplaces): the
+    payloads built on demand, for the rows that are actually sent or compared."""
+    out = pl.DataFrame(schema={"marketplace_id": pl.String, "sku": pl.String, "attributes": pl.String})
+    if not rows.height:
+        return out
+    parts = [out]
+    for (marketplace_id,), group in rows.partition_by("marketplace_id", as_dict=True, maintain_order=True).items():
+        built = build_payloads(group, marketplace_id, hashes=False)
+        parts.append(built.select("marketplace_id", "sku", "attributes"))
+    return pl.concat(parts)

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from amz_pipeline.catalog.mapping import attributes_for
 from amz_pipeline.publishing.queue import Change, Operation
 
 OFFER_PATCH_OPS = {"purchasable_offer": "replace", "fulfillment_availability": "merge"}
@@ -76,11 +77,18 @@ def change_for(
 
 
 def changes_from_delta(valid: pl.DataFrame, delta: pl.DataFrame, *, seller_id: str, full_catalog: bool) -> list[Change]:
-    """Changes for `catalog.delta.compute_delta(...)` output joined back to `IngestResult.valid`."""
-    columns = ["marketplace_id", "sku", "product_type", "attributes"]
+    """Changes for `catalog.delta.compute_delta(...)` output joined back to `IngestResult.valid` (all columns: the
+    attribute JSON of the rows to send is built here, `mapping.attributes_for`, unless `valid` already has it)."""
+    columns = ["marketplace_id", "sku", "product_type"]
     if "requirements" in valid.columns:
         columns.append("requirements")
     rows = delta.join(valid.select(columns), on=["marketplace_id", "sku"], how="left", maintain_order="left")
+    if "attributes" in valid.columns:
+        attributes = valid.select("marketplace_id", "sku", "attributes")
+    else:
+        sending = delta.filter(pl.col("action").is_in(["new", "changed", "offer_only"])).select("marketplace_id", "sku")
+        attributes = attributes_for(valid.join(sending, on=["marketplace_id", "sku"], how="semi"))
+    rows = rows.join(attributes, on=["marketplace_id", "sku"], how="left", maintain_order="left")
     changes = []
     for row in rows.iter_rows(named=True):
         attributes = json.loads(row["attributes"]) if row.get("attributes") else None

@@ -13,13 +13,14 @@ import polars as pl
 import pytest
 
 from amz_pipeline.catalog.errors import CatalogReadError
+from amz_pipeline.catalog.fingerprints import payload_fingerprints
 from amz_pipeline.catalog.ingest import ingest
-from tests.catalog.gate_stand_ins import stand_in_build_payloads, stand_in_validate_attributes
+from tests.catalog.gate_stand_ins import stand_in_validate_attributes
 
 HEADER = ["item_sku", "feed_product_type", "marketplace", "title", "standard_price", "quantity", "color"]
 
 
-GATE = {"build_payloads": stand_in_build_payloads, "validate_attributes": stand_in_validate_attributes}
+GATE = {"fingerprint": payload_fingerprints, "validate_attributes": stand_in_validate_attributes}
 
 
 def _write(path, rows, header=HEADER, delimiter=","):

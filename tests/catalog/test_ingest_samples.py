@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("amz_pipeline.catalog.mapping", reason="template mapping not available yet")
 
 from amz_pipeline.catalog.ingest import ingest  # noqa: E402
+from amz_pipeline.catalog.mapping import attributes_for  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
@@ -51,9 +52,12 @@ def test_documented_warnings_keep_the_row_valid(outcome):
         assert warning["row"] in set(result.warnings.filter(pl.col("field") == warning["field"])["row"])
 
 
-def test_valid_rows_carry_payloads(outcome):
+def test_valid_rows_carry_fingerprints_and_build_payloads_on_demand(outcome):
     _, _, result = outcome
     listings = result.valid.filter(pl.col("operation").ne("delete").fill_null(True))
-    assert listings["payload_hash"].null_count() == 0
-    assert listings["attributes"].null_count() == 0
+    for column in ("requirements", "payload_hash", "offer_only_hash"):
+        assert listings[column].null_count() == 0, column
     assert listings.select("marketplace_id", "sku").is_duplicated().sum() == 0
+    built = attributes_for(listings)
+    assert built.height == listings.height and built["attributes"].null_count() == 0
+    assert all(json.loads(a) for a in built["attributes"])

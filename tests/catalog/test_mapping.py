@@ -1,4 +1,4 @@
-"""Template mapping: canonical attribute JSON built column-wise, payload hashes equal amz_pipeline.hashing."""
+"""Template mapping: canonical attribute JSON built column-wise; the hashes are ingestion's fingerprints."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import random
 import polars as pl
 import pytest
 
-from amz_pipeline.catalog.mapping import OFFER_ATTRIBUTES, build_payloads
-from amz_pipeline.hashing import canonical_json, payload_hash
+from amz_pipeline.catalog.fingerprints import payload_fingerprints
+from amz_pipeline.catalog.mapping import build_payloads
+from amz_pipeline.hashing import canonical_json
 
+OFFER_ATTRIBUTES = ("fulfillment_availability", "purchasable_offer")
 US = "ATVPDKIKX0DER"
 DE = "A1PA6795UKMFR9"
 PRODUCT_TYPES = ["PRODUCT", "SHIRT", "SHOES", "LUGGAGE", "HOME", "TOY"]
@@ -32,22 +34,22 @@ def _frame(rows: list[dict]) -> pl.DataFrame:
                         schema={c: (pl.Int64 if c == "row" else pl.String) for c in columns})
 
 
-def _check_hashes(out: pl.DataFrame) -> None:
+def _check_hashes(out: pl.DataFrame, marketplace_id: str) -> None:
+    """Canonical JSON, and the same requirements and hashes as ingestion's fingerprints of the source rows."""
     for r in out.iter_rows(named=True):
         attributes = json.loads(r["attributes"])
         assert r["attributes"] == canonical_json(attributes).decode("utf-8")
-        body = {"productType": r["product_type"], "requirements": r["requirements"], "attributes": attributes}
-        assert r["payload_hash"] == payload_hash(body)
-        offer = {k: v for k, v in attributes.items() if k in OFFER_ATTRIBUTES}
-        assert r["offer_payload_hash"] == payload_hash({**body, "attributes": offer})
+    sources = out.drop("attributes", "requirements", "payload_hash", "offer_only_hash")
+    fingerprints = payload_fingerprints(sources, marketplace_id)
+    for column in ("requirements", "payload_hash", "offer_only_hash"):
+        assert out[column].to_list() == fingerprints[column].to_list(), column
 
 
 @pytest.mark.parametrize("product_type", PRODUCT_TYPES)
 @pytest.mark.parametrize(("marketplace", "language"), [(US, "en_US"), (DE, "de_DE")])
 def test_shape_for_each_product_type(product_type, marketplace, language):
     out = build_payloads(_frame([_row(1, product_type)]), marketplace)
-    assert out.columns[-5:] == ["attributes", "requirements", "payload_hash", "offer_payload_hash",
-                                "product_payload_hash"]
+    assert out.columns[-4:] == ["attributes", "requirements", "payload_hash", "offer_only_hash"]
     attributes = json.loads(out["attributes"][0])
     assert out["requirements"][0] == "LISTING"
     assert attributes["item_name"] == [{"value": "Item 1", "language_tag": language, "marketplace_id": marketplace}]
@@ -59,7 +61,7 @@ def test_shape_for_each_product_type(product_type, marketplace, language):
     assert offer == [{"currency": "USD" if marketplace == US else "EUR", "audience": "ALL",
                       "marketplace_id": marketplace, "our_price": [{"schedule": [{"value_with_tax": 19.99}]}]}]
     assert attributes["fulfillment_availability"] == [{"fulfillment_channel_code": "DEFAULT", "quantity": 5}]
-    _check_hashes(out)
+    _check_hashes(out, marketplace)
 
 
 def test_fba_rows_never_get_a_quantity():
@@ -81,7 +83,7 @@ def test_offer_only_rows_and_business_price():
     assert set(attributes) == {"condition_type", "merchant_suggested_asin", "purchasable_offer",
                                "fulfillment_availability"}
     assert [o["audience"] for o in attributes["purchasable_offer"]] == ["ALL", "B2B"]
-    _check_hashes(out)
+    _check_hashes(out, US)
 
 
 def test_attributes_json_is_merged_over_the_template_and_hashes_hold():
@@ -93,15 +95,20 @@ def test_attributes_json_is_merged_over_the_template_and_hashes_hold():
     assert merged["color"] == user["color"] and merged["special_feature"] == user["special_feature"]
     assert plain["color"][0]["value"] == "red"
     assert merged["item_name"][0]["value"] == "Item 1" and merged["brand"] == plain["brand"]
-    _check_hashes(out)
+    _check_hashes(out, DE)
 
 
-def test_price_only_change_keeps_the_product_hash():
+def test_price_only_change_changes_only_the_offer():
     before = build_payloads(_frame([_row(1, "TOY")]), US)
     after = build_payloads(_frame([_row(1, "TOY", price="21.50", quantity="9")]), US)
     assert before["payload_hash"][0] != after["payload_hash"][0]
-    assert before["offer_payload_hash"][0] != after["offer_payload_hash"][0]
-    assert before["product_payload_hash"][0] == after["product_payload_hash"][0]
+    assert before["offer_only_hash"][0] != after["offer_only_hash"][0]
+    product = [{k: v for k, v in json.loads(f["attributes"][0]).items() if k not in OFFER_ATTRIBUTES}
+               for f in (before, after)]
+    assert product[0] == product[1]
+    renamed = build_payloads(_frame([_row(1, "TOY", item_name="Other")]), US)
+    assert renamed["offer_only_hash"][0] == before["offer_only_hash"][0]
+    assert renamed["payload_hash"][0] != before["payload_hash"][0]
 
 
 def test_hash_equality_on_hostile_text_and_numbers():
@@ -116,7 +123,7 @@ def test_hash_equality_on_hostile_text_and_numbers():
                          sale_price="0.5", sale_start_date="2026-01-01", sale_end_date="2026-01-02T10:00:00+02:00"))
     out = build_payloads(_frame(rows), US)
     assert out.height == 300 and out["row"].to_list() == list(range(300))
-    _check_hashes(out)
+    _check_hashes(out, US)
     first = json.loads(out["attributes"][0])
     schedule = first["purchasable_offer"][0]["discounted_price"][0]["schedule"][0]
     assert schedule["end_at"] == "2026-01-02T08:00:00Z" and schedule["start_at"] == "2026-01-01T00:00:00Z"

@@ -13,13 +13,14 @@ from click.testing import CliRunner
 
 from amz_pipeline.catalog import ingest as ingest_module
 from amz_pipeline.catalog.cli import command
-from tests.catalog.gate_stand_ins import stand_in_build_payloads, stand_in_validate_attributes
+from amz_pipeline.catalog.fingerprints import payload_fingerprints
+from tests.catalog.gate_stand_ins import stand_in_validate_attributes
 
 
 @pytest.fixture(autouse=True)
 def stand_in_gate(monkeypatch):
     monkeypatch.setattr(ingest_module, "_product_type_gate",
-                        lambda: (stand_in_build_payloads, stand_in_validate_attributes))
+                        lambda: (payload_fingerprints, stand_in_validate_attributes))
 
 
 def _run(args: list[str]):
