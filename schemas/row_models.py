@@ -5,7 +5,8 @@ Every catalog column arrives as text (see `amz_pipeline.catalog.readers`), norma
 joined with its marketplace's facts in helper columns starting with `_` (`_currency`, `_currency_decimals`,
 `_region`). Each check is a native Polars expression (no per-row Python) named after the rule it enforces; the
 rule names and their messages are what a seller reads in the rejects file. A check passes on an absent value:
-"required" is its own rule.
+"required" is its own rule. Each check is declared with `row_rule`, which also records its expression in
+`CHECK_OUTCOMES` so the row gate can evaluate every rule in one pass and hand pandera only the failing rows.
 
 Title, description and bullet-point lengths are content-policy rules (`schemas/content_policy.json`, the one
 place their limits live), evaluated by `amz_pipeline.validation.content_policy` on the same rows.
@@ -16,6 +17,7 @@ raised (see STACK-NOTES).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import pandera.polars as pa
@@ -85,9 +87,46 @@ _INTEGER = r"^\d+$"
 _DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 
 
-def _passes(data: PolarsData, condition: pl.Expr) -> pl.LazyFrame:
+def passes(key: str, condition: pl.Expr) -> pl.Expr:
     """True where the value is absent or satisfies `condition` (a null condition counts as a failure)."""
-    return data.lazyframe.select(pl.col(data.key).is_null() | condition.fill_null(False))
+    return pl.col(key).is_null() | condition.fill_null(False)
+
+
+# check name -> the expression its pandera check selects, as a function of the checked column's name. The one
+# definition of each rule: the pandera checks below evaluate it, and `amz_pipeline.validation.row_schema`
+# evaluates the same expressions in one pass over a batch to find the rows worth handing to pandera.
+CHECK_OUTCOMES: dict[str, Callable[[str], pl.Expr]] = {}
+# check name -> a cheaper expression that is true only where the check surely passes (a sufficient condition),
+# for rules whose own expression is costly; the row gate's screen uses it instead of the outcome, and pandera
+# still judges every row it does not clear with the check's own expression.
+CHECK_SCREENS: dict[str, Callable[[str], pl.Expr]] = {}
+
+
+def row_rule(*columns: str, name: str, absent_passes: bool = True, ignore_na: bool = True,
+             screen: Callable[[str], pl.Expr] | None = None):
+    """Declare a row rule inside `CatalogRow`: the decorated `condition(key) -> pl.Expr` (true where the row
+    passes) becomes a pandera check named `name` on `columns`, registered in `CHECK_OUTCOMES`.
+
+    `absent_passes=True` wraps it as `passes(key, condition)` (an absent value passes); otherwise the condition
+    is the check's output as is. Conditions must be row-wise (no aggregations or windows). `screen`, when given,
+    is registered in `CHECK_SCREENS`: it must imply that the check passes (tests/validation hold it to that)."""
+
+    def register(condition: Callable[[str], pl.Expr]) -> classmethod:
+        if name in CHECK_OUTCOMES:
+            raise ValueError(f"row rule {name!r} declared twice")
+        outcome = (lambda key: passes(key, condition(key))) if absent_passes else condition
+        CHECK_OUTCOMES[name] = outcome
+        if screen is not None:
+            CHECK_SCREENS[name] = screen
+
+        def check(cls: type, data: PolarsData) -> pl.LazyFrame:
+            return data.lazyframe.select(outcome(data.key))
+
+        check.__name__ = check.__qualname__ = condition.__name__
+        check.__doc__ = condition.__doc__
+        return pa.check(*columns, name=name, ignore_na=ignore_na)(check)
+
+    return register
 
 
 @cache
@@ -112,6 +151,32 @@ def gtin_check_digit_ok(column: str) -> pl.Expr:
     )
     expected = (10 - weighted % 10) % 10
     return expected == padded.str.slice(13, 1).cast(pl.Int32, strict=False)
+
+
+def ascii_gtin_check_digit_ok(column: str) -> pl.Expr:
+    """`gtin_check_digit_ok` computed on the code as an integer: the same verdict for an 8/12/13/14-digit code
+    written in ASCII digits, null for anything else. About 30 times cheaper than slicing characters."""
+    code = pl.col(column)
+    number = pl.when(code.str.contains(r"^[0-9]{8}$|^[0-9]{12,14}$")).then(code.cast(pl.UInt64, strict=False))
+    weighted = pl.sum_horizontal(
+        (number // 10 ** (13 - i)) % 10 * (3 if i % 2 == 0 else 1) for i in range(13)
+    )
+    return (10 - weighted % 10) % 10 == number % 10
+
+
+def _screen_external_id_check_digit(key: str) -> pl.Expr:
+    """Surely passes `external_id_check_digit`: absent, neither an ISBN-10 nor a well-formed GS1 code (the check's
+    `otherwise(True)`), or an ASCII GS1 code whose check digit is right. ISBN-10s and non-ASCII digits are left
+    to the check itself."""
+    code = pl.col(key)
+    isbn10 = code.str.contains(r"^\d{9}[\dXx]$") & (pl.col("external_product_id_type") == "ISBN")
+    well_formed_gs1 = code.str.contains(_INTEGER) & code.str.len_chars().is_in((8, 12, 13, 14))
+    not_isbn10 = ~isbn10.fill_null(False)
+    return (
+        code.is_null()
+        | (not_isbn10 & ~well_formed_gs1.fill_null(True))
+        | (not_isbn10 & ascii_gtin_check_digit_ok(key).fill_null(False))
+    )
 
 
 def isbn10_check_digit_ok(column: str) -> pl.Expr:
@@ -171,119 +236,117 @@ class CatalogRow(pa.DataFrameModel):
         coerce = False
 
     # --- identity -------------------------------------------------------------------------------------------
-    @pa.check("sku", name="sku_length")
-    def _sku_length(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.len_chars() <= MAX_SKU_LENGTH)
+    @row_rule("sku", name="sku_length")
+    def _sku_length(key: str) -> pl.Expr:
+        return pl.col(key).str.len_chars() <= MAX_SKU_LENGTH
 
-    @pa.check("sku", name="sku_control_characters")
-    def _sku_control(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, ~pl.col(data.key).str.contains(r"[\x00-\x1f\x7f-\x9f]"))
+    @row_rule("sku", name="sku_control_characters")
+    def _sku_control(key: str) -> pl.Expr:
+        return ~pl.col(key).str.contains(r"[\x00-\x1f\x7f-\x9f]")
 
-    @pa.check("product_type", name="product_type_required", ignore_na=False)
-    def _product_type_required(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(
-            pl.col("product_type").is_not_null() | (pl.col("operation") == "delete").fill_null(False)
-        )
+    @row_rule("product_type", name="product_type_required", ignore_na=False, absent_passes=False)
+    def _product_type_required(key: str) -> pl.Expr:
+        return pl.col("product_type").is_not_null() | (pl.col("operation") == "delete").fill_null(False)
 
-    @pa.check("product_type", name="product_type_format")
-    def _product_type_format(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(r"^[A-Z][A-Z0-9_]*$"))
+    @row_rule("product_type", name="product_type_format")
+    def _product_type_format(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(r"^[A-Z][A-Z0-9_]*$")
 
-    @pa.check("product_type", name="product_type_unknown")
-    def _product_type_known(cls, data: PolarsData) -> pl.LazyFrame:
-        value = pl.col(data.key)
-        return _passes(data, ~value.str.contains(r"^[A-Z][A-Z0-9_]*$") | value.is_in(known_product_types()))
+    @row_rule("product_type", name="product_type_unknown")
+    def _product_type_known(key: str) -> pl.Expr:
+        value = pl.col(key)
+        return ~value.str.contains(r"^[A-Z][A-Z0-9_]*$") | value.is_in(known_product_types())
 
-    @pa.check("operation", name="operation_value")
-    def _operation(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).is_in(OPERATIONS))
+    @row_rule("operation", name="operation_value")
+    def _operation(key: str) -> pl.Expr:
+        return pl.col(key).is_in(OPERATIONS)
 
-    @pa.check("_read_error", name="unreadable_row")
-    def _unreadable(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(data.key).is_null())
+    @row_rule("_read_error", name="unreadable_row", absent_passes=False)
+    def _unreadable(key: str) -> pl.Expr:
+        return pl.col(key).is_null()
 
     # --- money ----------------------------------------------------------------------------------------------
-    @pa.check(*MONEY_COLUMNS, name="price_format")
-    def _price_format(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(_SIGNED_DECIMAL))
+    @row_rule(*MONEY_COLUMNS, name="price_format")
+    def _price_format(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(_SIGNED_DECIMAL)
 
-    @pa.check(*MONEY_COLUMNS, name="price_not_positive")
-    def _price_positive(cls, data: PolarsData) -> pl.LazyFrame:
-        number = _number(data.key)
-        not_a_number = ~pl.col(data.key).str.contains(_SIGNED_DECIMAL)
-        return _passes(data, not_a_number | (number > 0))
+    @row_rule(*MONEY_COLUMNS, name="price_not_positive")
+    def _price_positive(key: str) -> pl.Expr:
+        number = _number(key)
+        not_a_number = ~pl.col(key).str.contains(_SIGNED_DECIMAL)
+        return not_a_number | (number > 0)
 
-    @pa.check(*MONEY_COLUMNS, name="price_decimals")
-    def _price_decimals(cls, data: PolarsData) -> pl.LazyFrame:
-        fraction = pl.col(data.key).str.extract(r"^\d+\.(\d*?)0*$", 1).str.len_chars().fill_null(0)
-        not_a_number = ~pl.col(data.key).str.contains(_DECIMAL)
-        return _passes(data, not_a_number | (fraction <= pl.col("_currency_decimals").fill_null(2)))
+    @row_rule(*MONEY_COLUMNS, name="price_decimals")
+    def _price_decimals(key: str) -> pl.Expr:
+        fraction = pl.col(key).str.extract(r"^\d+\.(\d*?)0*$", 1).str.len_chars().fill_null(0)
+        not_a_number = ~pl.col(key).str.contains(_DECIMAL)
+        return not_a_number | (fraction <= pl.col("_currency_decimals").fill_null(2))
 
-    @pa.check("currency", name="currency_mismatch")
-    def _currency_matches(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col("_currency").is_null() | (pl.col(data.key) == pl.col("_currency")))
+    @row_rule("currency", name="currency_mismatch")
+    def _currency_matches(key: str) -> pl.Expr:
+        return pl.col("_currency").is_null() | (pl.col(key) == pl.col("_currency"))
 
-    @pa.check("sale_price", name="sale_price_above_price")
-    def _sale_not_above_price(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_rule("sale_price", name="sale_price_above_price")
+    def _sale_not_above_price(key: str) -> pl.Expr:
         sale, price = _number("sale_price"), _number("price")
-        return _passes(data, sale.is_null() | price.is_null() | (sale <= price))
+        return sale.is_null() | price.is_null() | (sale <= price)
 
-    @pa.check("price", name="price_outside_allowed_range")
-    def _price_in_allowed_range(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_rule("price", name="price_outside_allowed_range")
+    def _price_in_allowed_range(key: str) -> pl.Expr:
         price = _number("price")
         low, high = _number("minimum_seller_allowed_price"), _number("maximum_seller_allowed_price")
         above_low = low.is_null() | price.is_null() | (price >= low)
         below_high = high.is_null() | price.is_null() | (price <= high)
-        return _passes(data, above_low & below_high)
+        return above_low & below_high
 
     # --- quantities and numbers -----------------------------------------------------------------------------
-    @pa.check("quantity", name="quantity_integer")
-    def _quantity(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(_INTEGER))
+    @row_rule("quantity", name="quantity_integer")
+    def _quantity(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(_INTEGER)
 
-    @pa.check("number_of_batteries", name="integer_format")
-    def _integer(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(_INTEGER))
+    @row_rule("number_of_batteries", name="integer_format")
+    def _integer(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(_INTEGER)
 
-    @pa.check("handling_time", name="handling_time_range")
-    def _handling_time(cls, data: PolarsData) -> pl.LazyFrame:
-        value = pl.col(data.key)
-        return _passes(data, value.str.contains(_INTEGER) & (_number(data.key) <= MAX_HANDLING_DAYS))
+    @row_rule("handling_time", name="handling_time_range")
+    def _handling_time(key: str) -> pl.Expr:
+        value = pl.col(key)
+        return value.str.contains(_INTEGER) & (_number(key) <= MAX_HANDLING_DAYS)
 
-    @pa.check(*DIMENSION_COLUMNS, name="dimension_format")
-    def _dimension(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(_DECIMAL) & (_number(data.key) > 0))
+    @row_rule(*DIMENSION_COLUMNS, name="dimension_format")
+    def _dimension(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(_DECIMAL) & (_number(key) > 0)
 
-    @pa.check("quantity", name="fba_with_quantity")
-    def _fba_quantity(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_rule("quantity", name="fba_with_quantity")
+    def _fba_quantity(key: str) -> pl.Expr:
         fba = pl.col("fulfillment_channel").str.starts_with("AMAZON_").fill_null(False)
-        return _passes(data, ~fba)
+        return ~fba
 
     # --- enumerations ---------------------------------------------------------------------------------------
-    @pa.check("condition_type", name="condition_type_value")
-    def _condition(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).is_in(CONDITION_TYPES))
+    @row_rule("condition_type", name="condition_type_value")
+    def _condition(key: str) -> pl.Expr:
+        return pl.col(key).is_in(CONDITION_TYPES)
 
-    @pa.check("fulfillment_channel", name="fulfillment_channel_value")
-    def _fulfillment_channel(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).is_in(FULFILLMENT_CHANNELS))
+    @row_rule("fulfillment_channel", name="fulfillment_channel_value")
+    def _fulfillment_channel(key: str) -> pl.Expr:
+        return pl.col(key).is_in(FULFILLMENT_CHANNELS)
 
-    @pa.check("batteries_required", name="boolean_value")
-    def _boolean(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).is_in(("true", "false")))
+    @row_rule("batteries_required", name="boolean_value")
+    def _boolean(key: str) -> pl.Expr:
+        return pl.col(key).is_in(("true", "false"))
 
-    @pa.check("country_of_origin", name="country_code_format")
-    def _country(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(r"^[A-Z]{2}$"))
+    @row_rule("country_of_origin", name="country_code_format")
+    def _country(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(r"^[A-Z]{2}$")
 
     # --- identifiers ----------------------------------------------------------------------------------------
-    @pa.check("external_product_id_type", name="external_id_type_value")
-    def _external_id_type(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).is_in(EXTERNAL_ID_TYPES))
+    @row_rule("external_product_id_type", name="external_id_type_value")
+    def _external_id_type(key: str) -> pl.Expr:
+        return pl.col(key).is_in(EXTERNAL_ID_TYPES)
 
-    @pa.check("external_product_id", name="external_id_format")
-    def _external_id_format(cls, data: PolarsData) -> pl.LazyFrame:
-        code, kind = pl.col(data.key), pl.col("external_product_id_type")
+    @row_rule("external_product_id", name="external_id_format")
+    def _external_id_format(key: str) -> pl.Expr:
+        code, kind = pl.col(key), pl.col("external_product_id_type")
         length = code.str.len_chars()
         digits = code.str.contains(_INTEGER)
         ok = (
@@ -295,41 +358,41 @@ class CatalogRow(pa.DataFrameModel):
             )
             .otherwise(True)  # unknown or missing type: reported by external_id_type_value / required
         )
-        return _passes(data, ok)
+        return ok
 
-    @pa.check("external_product_id", name="external_id_check_digit")
-    def _external_id_check_digit(cls, data: PolarsData) -> pl.LazyFrame:
-        code = pl.col(data.key)
+    @row_rule("external_product_id", name="external_id_check_digit", screen=_screen_external_id_check_digit)
+    def _external_id_check_digit(key: str) -> pl.Expr:
+        code = pl.col(key)
         length = code.str.len_chars()
         well_formed_gs1 = code.str.contains(_INTEGER) & length.is_in((8, 12, 13, 14))
         isbn10 = code.str.contains(r"^\d{9}[\dXx]$") & (pl.col("external_product_id_type") == "ISBN")
         ok = (
-            pl.when(isbn10).then(isbn10_check_digit_ok(data.key))
-            .when(well_formed_gs1).then(gtin_check_digit_ok(data.key))
+            pl.when(isbn10).then(isbn10_check_digit_ok(key))
+            .when(well_formed_gs1).then(gtin_check_digit_ok(key))
             .otherwise(True)  # malformed codes are external_id_format's failure
         )
-        return _passes(data, ok)
+        return ok
 
-    @pa.check("merchant_suggested_asin", name="asin_format")
-    def _asin(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(r"^[A-Z0-9]{10}$"))
+    @row_rule("merchant_suggested_asin", name="asin_format")
+    def _asin(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(r"^[A-Z0-9]{10}$")
 
     # --- dates and links ------------------------------------------------------------------------------------
-    @pa.check(*DATE_COLUMNS, name="date_format")
-    def _date(cls, data: PolarsData) -> pl.LazyFrame:
-        return _passes(data, pl.col(data.key).str.contains(_DATE) & _iso_date(data.key).is_not_null())
+    @row_rule(*DATE_COLUMNS, name="date_format")
+    def _date(key: str) -> pl.Expr:
+        return pl.col(key).str.contains(_DATE) & _iso_date(key).is_not_null()
 
-    @pa.check("sale_end_date", name="sale_window")
-    def _sale_window(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_rule("sale_end_date", name="sale_window")
+    def _sale_window(key: str) -> pl.Expr:
         start, end = _iso_date("sale_start_date"), _iso_date("sale_end_date")
-        return _passes(data, start.is_null() | end.is_null() | (end >= start))
+        return start.is_null() | end.is_null() | (end >= start)
 
-    @pa.check("main_image_url", name="image_url_format")
-    def _image_url(cls, data: PolarsData) -> pl.LazyFrame:
+    @row_rule("main_image_url", name="image_url_format")
+    def _image_url(key: str) -> pl.Expr:
         # Spaces in the path are tolerated (Amazon percent-encodes them); the host must be well formed.
-        return _passes(data, pl.col(data.key).str.contains(r"^https?://[^\s/?#]+\.[^\s/?#]+([/?#].*)?$"))
+        return pl.col(key).str.contains(r"^https?://[^\s/?#]+\.[^\s/?#]+([/?#].*)?$")
 
-    @pa.check("attributes_json", name="attributes_json_not_object")
-    def _attributes_json(cls, data: PolarsData) -> pl.LazyFrame:
-        value = pl.col(data.key)
-        return _passes(data, value.str.starts_with("{") & value.str.ends_with("}"))
+    @row_rule("attributes_json", name="attributes_json_not_object")
+    def _attributes_json(key: str) -> pl.Expr:
+        value = pl.col(key)
+        return value.str.starts_with("{") & value.str.ends_with("}")
