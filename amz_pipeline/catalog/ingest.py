@@ -13,7 +13,10 @@ read), so a SKU repeated 900,000 rows apart is still caught.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from amz_pipeline.catalog import marketplaces as mk
+from amz_pipeline.catalog.errors import CatalogReadError
 from amz_pipeline.catalog.normalize import MARKETPLACE_GIVEN, helper_columns, normalize, trim
 from amz_pipeline.catalog.readers import READ_ERROR, ROW, CatalogSource, RaggedRowsError, open_catalog
 from amz_pipeline.validation import quarantine
@@ -35,6 +39,7 @@ from amz_pipeline.validation.marketplace_rules import (
 from amz_pipeline.validation.row_schema import validate_rows
 
 DEFAULT_BATCH_ROWS = 100_000
+DEFAULT_WORKERS = 2  # batches in flight at once (threads); 1 processes the file strictly in order
 DEFAULT_REJECTS_ROOT = Path("data/rejected")
 UNKNOWN_MARKETPLACE_DIR = "unknown-marketplace"
 # Added to every valid row (`amz_pipeline.catalog.fingerprints.FINGERPRINT_COLUMNS`; null on `operation=delete`).
@@ -112,6 +117,7 @@ def ingest(
     valid_dir: Path | None = None,
     fingerprint: Fingerprint | None = None,
     validate_attributes: ValidateAttributes | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> IngestResult:
     """Read, validate and map one catalog file for one seller.
 
@@ -137,31 +143,53 @@ def ingest(
         if valid_dir is not None:
             valid_dir.mkdir(parents=True, exist_ok=True)
         run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, fingerprint,
-                   validate_attributes, valid_dir)
+                   validate_attributes, valid_dir, workers)
         try:
             run.execute()
         except RaggedRowsError:
             source.use_tolerant_reader()
             run = _Run(source, requested, batch_rows, restrictions_lookup, on_progress, fingerprint,
-                       validate_attributes, valid_dir)
+                       validate_attributes, valid_dir, workers)
             run.execute()
         file_warnings = list(source.warnings)
+    if not run.rows:
+        # An empty export is a mistake far more often than a catalog, and as a full catalog it would mean
+        # "delete everything": refuse it like an unreadable file.
+        what = f"only blank rows ({run.blank_rows})" if run.blank_rows else "a header but no rows"
+        raise CatalogReadError(file, f"no data rows: the file has {what}")
     result = run.result(file, seller_id, requested, full_catalog, file_warnings)
     if rejects_root is not None:
         result.rejects_files = _write_rejects(result, run.rejects_by_marketplace, run.marketplaces_seen, rejects_root)
     return result
 
 
+@dataclass
+class _Outcome:
+    """One batch, processed: what `_Run._absorb` adds to the run."""
+
+    read: int
+    blank_rows: int
+    rows: int = 0
+    rejected: int = 0
+    valid: pl.DataFrame | None = None
+    rejects: pl.DataFrame | None = None
+    warnings: pl.DataFrame | None = None
+    marketplaces: list[str | None] = field(default_factory=list)
+
+
 class _Run:
     def __init__(self, source: CatalogSource, requested: dict[str, Any] | None, batch_rows: int,
                  restrictions_lookup: RestrictionsLookup | None, on_progress: Progress | None,
                  fingerprint: Fingerprint, validate_attributes: ValidateAttributes,
-                 valid_dir: Path | None) -> None:
+                 valid_dir: Path | None, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
         self.source = source
         self.valid_dir = valid_dir
         self.requested = requested
         self.batch_rows = batch_rows
-        self.restrictions_lookup = restrictions_lookup
+        self.restrictions_lookup = _serialized(restrictions_lookup) if restrictions_lookup is not None else None
         self.on_progress = on_progress
         self.fingerprint = fingerprint
         self.validate_attributes = validate_attributes
@@ -174,6 +202,9 @@ class _Run:
         self.marketplaces_seen: dict[str | None, str] = {}
 
     def execute(self) -> None:
+        """Batches are processed by `workers` threads (Polars and jsonschema-rs release the GIL, so a batch's
+        Python-side work overlaps another's Rust-side work) and absorbed in file order; at most `workers + 1`
+        batches are in memory at once."""
         if self.valid_dir is not None:
             for stale in self.valid_dir.glob("part-*.parquet"):
                 stale.unlink()
@@ -181,11 +212,18 @@ class _Run:
         total = keys.height
         duplicates = duplicate_issues(keys)
         done = 0
-        for batch in self.source.batches(self.batch_rows):
-            self._batch(batch, duplicates)
-            done += batch.height
-            if self.on_progress:
-                self.on_progress(done, total)
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ingest") as pool:
+            pending: deque[Future[_Outcome]] = deque()
+            try:
+                for index, batch in enumerate(self.source.batches(self.batch_rows)):
+                    pending.append(pool.submit(self._process, index, batch, duplicates))
+                    while len(pending) > self.workers:
+                        done += self._absorb(pending.popleft().result(), done, total)
+                while pending:
+                    done += self._absorb(pending.popleft().result(), done, total)
+            finally:
+                for future in pending:
+                    future.cancel()
 
     def _keys(self) -> pl.DataFrame:
         """`row`, `sku`, `marketplace_id` of the whole file, reading only those columns."""
@@ -202,15 +240,16 @@ class _Run:
             )
         return keys.select(ROW, "sku", "marketplace_id")
 
-    def _batch(self, batch: pl.DataFrame, duplicates: pl.DataFrame) -> None:
+    def _process(self, index: int, batch: pl.DataFrame, duplicates: pl.DataFrame) -> _Outcome:
+        """Everything about one batch; touches no shared state (runs on a worker thread)."""
+        read = batch.height
         batch = trim(batch)
         content = [c for c in batch.columns if c not in (ROW, READ_ERROR)]
         blank = pl.all_horizontal(pl.col(c).is_null() for c in content) & pl.col(READ_ERROR).is_null()
-        self.blank_rows += batch.filter(blank).height
+        blank_rows = batch.filter(blank).height
         batch = batch.filter(~blank)
         if not batch.height:
-            return
-        self.rows += batch.height
+            return _Outcome(read, blank_rows)
         frame = normalize(batch, self.requested, trimmed=True)
         rows_here = frame.select(ROW)
         gates = [
@@ -235,32 +274,48 @@ class _Run:
         valid = pl.concat([p.drop(helper_columns(p)) for p in mapped_parts if p.height], how="diagonal_relaxed") \
             if any(p.height for p in mapped_parts) else None
         bad_rows = quarantine.rejected_rows(issues)
-        self._record_marketplaces(frame)
         rejected_issues = issues.filter(pl.col(ROW).is_in(bad_rows.implode()))
         warnings = issues.filter(~pl.col(ROW).is_in(bad_rows.implode()) & (pl.col("severity") == WARNING))
         marketplace_of_row = frame.select(ROW, pl.col("marketplace_id").alias("_marketplace_id"), MARKETPLACE_GIVEN)
-        self.reject_parts.append(rejected_issues.join(marketplace_of_row, on=ROW, how="left"))
-        self.warning_parts.append(warnings)
-        self.rejected += bad_rows.len()
-        if valid is not None:
-            self.valid_parts.append(self._keep(valid))
         valid_count = valid.height if valid is not None else 0
         if valid_count + bad_rows.len() != batch.height:
             raise AssertionError(
                 f"row reconciliation failed in a batch: {batch.height} rows in, {valid_count} valid + "
                 f"{bad_rows.len()} rejected out"
             )
+        return _Outcome(
+            read, blank_rows, rows=batch.height, rejected=bad_rows.len(),
+            valid=self._keep(index, valid) if valid is not None else None,
+            rejects=rejected_issues.join(marketplace_of_row, on=ROW, how="left"), warnings=warnings,
+            marketplaces=frame["marketplace_id"].unique().to_list(),
+        )
 
-    def _keep(self, valid: pl.DataFrame) -> pl.DataFrame:
+    def _absorb(self, outcome: _Outcome, done: int, total: int) -> int:
+        """Add one batch's outcome to the run (main thread, file order); returns the rows read."""
+        self.blank_rows += outcome.blank_rows
+        self.rows += outcome.rows
+        self.rejected += outcome.rejected
+        if outcome.rejects is not None:
+            self.reject_parts.append(outcome.rejects)
+        if outcome.warnings is not None:
+            self.warning_parts.append(outcome.warnings)
+        if outcome.valid is not None:
+            self.valid_parts.append(outcome.valid)
+        self._record_marketplaces(outcome.marketplaces)
+        if self.on_progress:
+            self.on_progress(done + outcome.read, total)
+        return outcome.read
+
+    def _keep(self, index: int, valid: pl.DataFrame) -> pl.DataFrame:
         """The part of a batch's valid rows kept in memory (all of it unless streaming to `valid_dir`)."""
         valid = _with_payload_columns(valid)
         if self.valid_dir is None:
             return valid
-        valid.write_parquet(self.valid_dir / f"part-{len(self.valid_parts):05d}.parquet")
+        valid.write_parquet(self.valid_dir / f"part-{index:05d}.parquet")
         return valid.select(SLIM_COLUMNS)
 
-    def _record_marketplaces(self, frame: pl.DataFrame) -> None:
-        for (marketplace_id,) in frame.select("marketplace_id").unique().iter_rows():
+    def _record_marketplaces(self, marketplace_ids: list[str | None]) -> None:
+        for marketplace_id in marketplace_ids:
             market = next((m for m in mk.marketplaces() if m["id"] == marketplace_id), None)
             self.marketplaces_seen[marketplace_id] = market["country_code"] if market else UNKNOWN_MARKETPLACE_DIR
 
@@ -287,6 +342,17 @@ class _Run:
             rejects=rejects.select(quarantine.REJECT_COLUMNS), warnings=warnings,
             blank_rows=self.blank_rows, file_warnings=file_warnings, valid_dir=self.valid_dir,
         )
+
+
+def _serialized(lookup: RestrictionsLookup) -> RestrictionsLookup:
+    """`lookup` called by one batch at a time (a caller's client need not be thread-safe)."""
+    lock = threading.Lock()
+
+    def locked(asin: str, marketplace_id: str, condition: str) -> list[str]:
+        with lock:
+            return lookup(asin, marketplace_id, condition)
+
+    return locked
 
 
 def _with_payload_columns(valid: pl.DataFrame) -> pl.DataFrame:

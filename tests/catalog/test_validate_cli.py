@@ -78,6 +78,8 @@ def test_text_summary(tmp_path):
     (b"", None, "file is empty"),
     (b"price,qty\n1,2\n", None, "no SKU column"),
     (b"sku\nA\n", "Narnia", "unknown marketplace"),
+    (b"sku,product_type,price\n", None, "no data rows: the file has a header but no rows"),
+    (b"sku,product_type,price\n,,\n\n , ,\n", None, "no data rows: the file has only blank rows"),
 ])
 def test_unreadable_exits_2_with_one_json_object(tmp_path, content, marketplace, message):
     path = tmp_path / "bad.csv"
