@@ -4,8 +4,8 @@ On a synthetic catalog (benchmarks/gen_catalog.py: the valid US sample rows vari
 `attributes_json`, 1% bad prices), measures in one process, wall clock and CPU time (all threads):
 
 - the floor: plain `polars.read_csv` + `write_ndjson` of the same file;
-- `validate_attributes` on template-only rows (column-wise path) and on the mixed rows (free-form rows judged by the
-  per-payload validator once per distinct payload);
+- `validate_attributes` on template-only rows (column-wise path) and on the mixed rows (free-form rows cleared
+  column-wise plus one jsonschema-rs check per user attribute when exact, else judged by the per-payload validator);
 - `build_payloads` (canonical attribute JSON + three SHA-256 hashes) on the same two frames;
 - the per-payload validator alone, µs per distinct free-form payload.
 
@@ -13,6 +13,12 @@ Reading and normalising (the catalog readers) are timed but belong to ingestion.
 ratios within one run, and read the load average printed with them.
 
     python benchmarks/product_type_validation.py [--rows 100000] [--workdir /tmp/amz-ptv]
+
+`--catalog FILE` measures instead what ingestion does per batch: `open_catalog(FILE).batches(50000)`, `normalize`,
+one `validate_attributes` call per (batch, marketplace) on the rows without their helper columns (all rows, or with
+`--gated` only those the row rules pass, as `ingest` does), summing CPU and wall time over the calls:
+
+    python benchmarks/product_type_validation.py --catalog /tmp/amz-bench/bench_1000000.csv [--gated]
 """
 
 from __future__ import annotations
@@ -37,8 +43,10 @@ from gen_catalog import generate  # noqa: E402
 
 from amz_pipeline.catalog.mapping import build_payloads  # noqa: E402
 from amz_pipeline.catalog.normalize import helper_columns, normalize  # noqa: E402
-from amz_pipeline.catalog.readers import read_catalog  # noqa: E402
+from amz_pipeline.catalog.readers import open_catalog, read_catalog  # noqa: E402
+from amz_pipeline.validation import quarantine  # noqa: E402
 from amz_pipeline.validation.product_types import default_registry, validate_attributes  # noqa: E402
+from amz_pipeline.validation.row_schema import validate_rows  # noqa: E402
 
 US = "ATVPDKIKX0DER"
 
@@ -63,11 +71,40 @@ def per_payload_us(frame: pl.DataFrame, limit: int = 5_000) -> float:
     return (time.process_time() - start) / len(payloads) * 1e6
 
 
+def per_batch(path: Path, gated: bool, batch_rows: int = 50_000) -> None:
+    """`validate_attributes` as ingestion calls it, per batch and marketplace; reading and normalising untimed."""
+    wall = cpu = 0.0
+    rows = issues = calls = free_form = 0
+    for batch in open_catalog(path).batches(batch_rows):
+        frame = normalize(batch, None)
+        if gated:
+            frame, _ = quarantine.split(frame, validate_rows(frame))
+        for (marketplace_id,), group in frame.partition_by("marketplace_id", as_dict=True).items():
+            if marketplace_id is None:
+                continue
+            plain = group.drop(helper_columns(group))
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
+            found = validate_attributes(plain, marketplace_id)
+            wall += time.perf_counter() - start_wall
+            cpu += time.process_time() - start_cpu
+            rows += plain.height
+            issues += found.height
+            calls += 1
+            free_form += int(plain["attributes_json"].is_not_null().sum()) if "attributes_json" in plain.columns else 0
+    print(f"validate_attributes over {path.name}{' (rows passing the row rules)' if gated else ''}: {calls} calls, "
+          f"{rows:,} rows ({free_form:,} free-form), {issues:,} issues: {cpu:.2f} s CPU, {wall:.2f} s wall")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/amz-ptv"))
+    parser.add_argument("--catalog", type=Path, help="measure per-batch calls over this catalog file instead")
+    parser.add_argument("--gated", action="store_true", help="with --catalog: only rows the row rules pass")
     args = parser.parse_args()
+    if args.catalog is not None:
+        per_batch(args.catalog, args.gated)
+        return
     args.workdir.mkdir(parents=True, exist_ok=True)
     file = args.workdir / f"catalog_{args.rows}.csv"
     generate(args.rows).write_csv(file)
