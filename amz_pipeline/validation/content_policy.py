@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 import schemas
-from amz_pipeline.validation.issues import concat, issues_where
+from amz_pipeline.validation.issues import concat
 
 _RUST_REGEX_META = set(r"\.+*?()|[]{}^$#&-~")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -172,30 +172,280 @@ def _lowered(column: str) -> str:
     return f"_lower_{column}"
 
 
+# --- screening: one pass over a batch finds the rows where some rule may fail ---------------------------------
+#
+# `content_policy_issues` first evaluates, in ONE query, a necessary condition of failing for every rule × column
+# (a row that fails a rule always passes its screen), then evaluates the rules exactly as `KINDS` define them
+# (cheap test, exact test, message) only on the rows the screen kept. Literal searches are merged: one
+# Aho-Corasick pass on the lower-cased text per column (or per group of columns screened alike, on their text
+# joined by a line break) for the phrase lists and the literals every match of a case-insensitive regex must
+# contain; one regex pass on the text as written for the forbidden characters, HTML's `<`, other regexes and the
+# ALL-CAPS shape.
+
+_SEPARATOR = "\n"
+_PLAN_CACHE_SIZE = 32
+_plans: dict[str, _Plan] = {}
+# Rust regex escapes that mean the same in Python's parser (others, such as `\<` or `\p{L}`, stop the analysis).
+_SAFE_ESCAPES = set(".\\/-+*?()[]{}|^$dDwWsSbB")
+# Runs of separators other than one plain space: replacing just those gives the same text as replacing every run
+# of `[[:punct:]\s]` (the repeated-words tokenisation), with far fewer replacements.
+_SEPARATOR_RUN = (
+    r"[[:punct:]\s]*[[:punct:]\t\n\x0b\x0c\r\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}"
+    r"\x{3000}][[:punct:]\s]*|  +"
+)
+
+
+@dataclass(frozen=True)
+class _Screen:
+    """A necessary condition of failing one rule on one column: literals to find in the lower-cased text, regexes
+    to find in the text as written, or an expression (over columns `prelude` adds)."""
+
+    lowered: frozenset[str] = frozenset()
+    patterns: frozenset[str] = frozenset()
+    expr: pl.Expr | None = None
+    prelude: tuple[pl.Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    pairs: tuple[tuple[PolicyRule, str], ...]
+    inputs: tuple[str, ...]
+    prelude: tuple[tuple[pl.Expr, ...], ...]
+    screen: pl.Expr
+    lowered: tuple[pl.Expr, ...]
+    verdicts: tuple[pl.Expr, ...]
+
+
+def _parse_regex(pattern: str) -> Any:
+    try:
+        from re import _parser as sre_parse  # Python ≥ 3.11
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sre_parse.parse(pattern)
+
+
+def required_literals(pattern: str, ignore_case: bool) -> frozenset[str] | None:
+    """Literals of which every match of `pattern` contains at least one (lower-cased when `ignore_case`, to be
+    found in lower-cased text), or None when the pattern holds no such literal or anything this analysis does not
+    vouch for (escapes whose meaning differs between Rust and Python, inline flags, ...)."""
+    import re as python_re
+
+    for position, char in enumerate(pattern):
+        if char == "\\" and pattern[position + 1:position + 2] not in _SAFE_ESCAPES:
+            return None
+    if pattern.replace("(?:", "").count("(?"):
+        return None
+    try:
+        parsed = _parse_regex(pattern)
+    except (python_re.error, ValueError, OverflowError, RecursionError):
+        return None
+    if parsed.state.flags & ~python_re.UNICODE:
+        return None
+    return _sequence_literals(list(parsed), ignore_case)
+
+
+def _literal_char_ok(char: str, ignore_case: bool) -> bool:
+    if not ignore_case:
+        return True
+    if char.lower() == char == char.upper() and not char.isalpha():
+        return True  # no case variants
+    # ASCII letters whose case-insensitive matches all lower-case to the letter itself (not k: Kelvin sign, not
+    # s: long s "ſ" stays "ſ" when lower-cased)
+    return char.isascii() and char.isalpha() and char.lower() not in "ks"
+
+
+def _sequence_literals(items: list, ignore_case: bool) -> frozenset[str] | None:
+    from re import _constants as c
+
+    candidates: list[frozenset[str]] = []
+    run = ""
+    for op, value in items:
+        if op is c.LITERAL and _literal_char_ok(chr(value), ignore_case):
+            run += chr(value).lower() if ignore_case else chr(value)
+            continue
+        if run:
+            candidates.append(frozenset([run]))
+            run = ""
+        inner = None
+        if op is c.SUBPATTERN:
+            _group, add_flags, del_flags, sub = value
+            if add_flags or del_flags:
+                return None
+            inner = _sequence_literals(list(sub), ignore_case)
+        elif op is c.BRANCH:
+            branches = [_sequence_literals(list(branch), ignore_case) for branch in value[1]]
+            inner = None if any(b is None for b in branches) else frozenset().union(*branches)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and value[0] >= 1:
+            inner = _sequence_literals(list(value[2]), ignore_case)
+        if inner:
+            candidates.append(inner)
+    if run:
+        candidates.append(frozenset([run]))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda found: min(len(literal) for literal in found))
+
+
+def _char_class(chars: Sequence[str]) -> str:
+    return "[" + "".join("\\" + c if c in _RUST_REGEX_META else c for c in chars) + "]"
+
+
+def _joinable(pattern: str) -> bool:
+    """Whether `pattern` matches a column's text exactly where it matches that text inside several columns joined
+    by line breaks (no anchors, no inline flags other than a leading `(?i)`; `\b` sees a line break as the text's
+    edge)."""
+    body = pattern.removeprefix("(?i)")
+    if any(token in body for token in ("\\A", "\\z", "\\Z")):
+        return False
+    plain = re.sub(r"\\.", "", body).replace("[^", "[")
+    return not ("^" in plain or "$" in plain or plain.replace("(?:", "").count("(?"))
+
+
+def _screen(rule: PolicyRule, column: str, tag: str) -> _Screen:
+    """A necessary condition of `rule` failing on a non-null value of `column` (see the kinds above)."""
+    params = rule.params
+    value, lowered = pl.col(column), pl.col(_lowered(column))
+    if rule.kind == "phrase_list":
+        return _Screen(lowered=frozenset(p.lower() for p in params["phrases"]))
+    if rule.kind == "forbidden_chars":
+        return _Screen(patterns=frozenset([_char_class(params["chars"])]))
+    if rule.kind == "html":
+        return _Screen(patterns=frozenset(["<"]))
+    if rule.kind == "regex":
+        ignore_case = bool(params.get("ignore_case"))
+        literals = required_literals(params["pattern"], ignore_case)
+        if literals and ignore_case:
+            return _Screen(lowered=literals)
+        if literals:
+            return _Screen(patterns=frozenset(_escape(literal) for literal in literals))
+        return _Screen(patterns=frozenset([("(?i)" if ignore_case else "") + params["pattern"]]))
+    if rule.kind == "repeated_words":
+        tokens = lowered.str.replace_all(_SEPARATOR_RUN, " ").str.strip_chars().str.split(" ")
+        name = f"_tokens_{tag}"
+        duplicates = pl.col(name).list.len() - pl.col(name).list.n_unique()
+        return _Screen(expr=duplicates >= params["max_repeats"], prelude=(tokens.alias(name),))
+    if rule.kind == "all_caps":
+        ratio, least = params["uppercase_ratio"], params["min_letters"]
+        if ratio > 0.5 and least * (2 * ratio - 1) > 1:
+            # ≥ `least` letters, of which at most (1 - ratio) not upper-case, leave two upper-case letters with
+            # no other letter between them
+            return _Screen(patterns=frozenset([r"\p{Lu}\P{L}*\p{Lu}"]))
+    maybe, _exact, _details = KINDS[rule.kind](value, lowered, params)
+    return _Screen(expr=maybe)
+
+
+def _build_plan(rules: Sequence[PolicyRule], columns: tuple[str, ...]) -> _Plan:
+    pairs = tuple((rule, column) for rule in rules for column in rule.columns if column in columns)
+    used = sorted({column for _, column in pairs})
+    lowered_needles: dict[str, set[str]] = {column: set() for column in used}
+    patterns: dict[str, set[str]] = {column: set() for column in used}
+    tests: list[pl.Expr] = []
+    derived: list[pl.Expr] = []
+    for index, (rule, column) in enumerate(pairs):
+        screen = _screen(rule, column, str(index))
+        lowered_needles[column].update(screen.lowered)
+        patterns[column].update(screen.patterns)
+        derived.extend(screen.prelude)
+        if screen.expr is not None:
+            tests.append(pl.col(column).is_not_null() & screen.expr.fill_null(False))
+    groups: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
+    for column in used:
+        if lowered_needles[column] or patterns[column]:
+            groups.setdefault((frozenset(lowered_needles[column]), frozenset(patterns[column])), []).append(column)
+    texts: list[pl.Expr] = []
+    lowered_texts: list[pl.Expr] = []
+    for number, ((needles, regexes), members) in enumerate(groups.items()):
+        joinable = (len(members) > 1 and not any(_SEPARATOR in n for n in needles)
+                    and all(_joinable(p) for p in regexes))
+        units: list[tuple[str, pl.Expr | None]] = [(member, None) for member in members]
+        if joinable:
+            units = [(f"_text_{number}", pl.concat_str(members, separator=_SEPARATOR, ignore_nulls=True))]
+        for name, text in units:
+            if text is not None:
+                texts.append(text.alias(name))
+            if needles:
+                lowered_name = f"_text_lower_{number}" if text is not None else _lowered(name)
+                if text is not None:
+                    lowered_texts.append(pl.col(name).str.to_lowercase().alias(lowered_name))
+                tests.append(pl.col(lowered_name).str.contains_any(sorted(needles)).fill_null(False))
+            if regexes:
+                union = "|".join(f"(?:{p})" for p in sorted(regexes))
+                tests.append(pl.col(name).str.contains(union).fill_null(False))
+    screen = pl.any_horizontal(tests) if tests else pl.lit(False)
+    verdicts = []
+    for index, (rule, column) in enumerate(pairs):
+        value = pl.col(column)
+        maybe, exact, details = KINDS[rule.kind](value, pl.col(_lowered(column)), rule.params)
+        failed = value.is_not_null() & maybe.fill_null(False)
+        if exact is not None:
+            failed = failed & exact.fill_null(False)
+        message = (pl.lit(f"{column}: ") + _format(rule.message, details)).cast(pl.String)
+        verdicts.append(pl.struct(failed.alias("failed"), message.alias("message")).alias(str(index)))
+    lowered = tuple(pl.col(c).str.to_lowercase().alias(_lowered(c)) for c in used)
+    needed = {name for test in (*tests, *derived) for name in test.meta.root_names()}
+    screen_lowered = tuple(pl.col(c).str.to_lowercase().alias(_lowered(c)) for c in used if _lowered(c) in needed)
+    prelude = tuple(stage for stage in ((*screen_lowered, *texts), (*lowered_texts, *derived)) if stage)
+    return _Plan(pairs=pairs, inputs=tuple(used), prelude=prelude, screen=screen.alias("_screen"),
+                 lowered=lowered, verdicts=tuple(verdicts))
+
+
+def _plan(rules: Sequence[PolicyRule], columns: tuple[str, ...]) -> _Plan:
+    import json
+
+    key = json.dumps([[r.id, r.kind, r.columns, r.params, r.severity, r.message] for r in rules] + [columns],
+                     sort_keys=True, default=str)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _build_plan(rules, columns)
+        if len(_plans) >= _PLAN_CACHE_SIZE:
+            _plans.pop(next(iter(_plans)))
+        _plans[key] = plan
+    return plan
+
+
 def content_policy_issues(frame: pl.DataFrame, rules: Sequence[PolicyRule] | None = None) -> pl.DataFrame:
-    """Issues for every rule × column of `frame` (needs `row`, `sku`); columns a file lacks are skipped."""
+    """Issues for every rule × column of `frame` (needs `row`, `sku`); columns a file lacks are skipped.
+
+    Issues come rule by rule (in the rules' order), column by column (in the rule's order), row by row."""
     rules = load_rules() if rules is None else rules
-    columns = sorted({c for rule in rules for c in rule.columns if c in frame.columns})
-    work = frame.select("row", "sku", *columns, *(pl.col(c).str.to_lowercase().alias(_lowered(c)) for c in columns))
-    found = []
     for rule in rules:
-        kind = KINDS.get(rule.kind)
-        if kind is None:
+        if rule.kind not in KINDS:
             raise ValueError(f"content policy rule {rule.id!r}: unknown kind {rule.kind!r}")
-        for column in rule.columns:
-            if column not in frame.columns:
-                continue
-            value = pl.col(column)
-            maybe, exact, details = kind(value, pl.col(_lowered(column)), rule.params)
-            failing = work.select("row", "sku", column, _lowered(column)).filter(
-                value.is_not_null() & maybe.fill_null(False)
-            )
-            if exact is not None and failing.height:
-                failing = failing.filter(exact.fill_null(False))
-            if not failing.height:
-                continue
-            found.append(issues_where(
-                failing, pl.lit(True), field=column, rule=rule.id, severity=rule.severity,
-                message=pl.lit(f"{column}: ") + _format(rule.message, details),
-            ))
-    return concat(found)
+    columns = tuple(sorted({c for rule in rules for c in rule.columns if c in frame.columns}))
+    if not columns:
+        return concat([])
+    plan = _plan(rules, columns)
+    screening = frame.lazy().select(plan.inputs)
+    for stage in plan.prelude:
+        screening = screening.with_columns(stage)
+    kept = screening.select(plan.screen).collect().to_series()
+    candidates = frame.filter(kept).select("row", "sku", *columns)
+    if not candidates.height:
+        return concat([])
+    found = (
+        candidates.lazy().with_columns(plan.lowered)
+        .select("row", "sku", pl.int_range(pl.len(), dtype=pl.Int64).alias("_position"), *plan.verdicts)
+        .unpivot(index=["row", "sku", "_position"], variable_name="_pair", value_name="_verdict")
+        .filter(pl.col("_verdict").struct.field("failed"))
+        .sort(pl.col("_pair").cast(pl.Int64), "_position")  # rule × column order, then row order
+        .collect()
+    )
+    if not found.height:
+        return concat([])
+    pair = pl.col("_pair")
+    fields = {str(i): column for i, (_, column) in enumerate(plan.pairs)}
+    rule_ids = {str(i): rule.id for i, (rule, _) in enumerate(plan.pairs)}
+    severities = {str(i): rule.severity for i, (rule, _) in enumerate(plan.pairs)}
+    issues = found.select(
+        pl.col("row").cast(pl.Int64),
+        pl.col("sku"),
+        pair.replace_strict(fields, return_dtype=pl.String).alias("field"),
+        pair.replace_strict(rule_ids, return_dtype=pl.String).alias("rule"),
+        pair.replace_strict(severities, return_dtype=pl.String).alias("severity"),
+        pl.col("_verdict").struct.field("message").alias("message"),
+    )
+    return concat([issues])
