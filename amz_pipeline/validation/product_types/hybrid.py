@@ -101,7 +101,7 @@ class UserAttributes:
         verdict = self._verdicts.get(text)
         if verdict is None:
             verdict = self._clean(attributes)
-            if len(self._verdicts) < 100_000:
+            if len(self._verdicts) < 20_000:  # repeated objects are what the cache is for
                 self._verdicts[text] = verdict
         return verdict
 
