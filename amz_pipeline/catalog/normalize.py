@@ -8,6 +8,7 @@ facts (currency, decimals, region, language) for the rules and are dropped befor
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import polars as pl
@@ -34,8 +35,17 @@ def helper_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
 
 def trim(batch: pl.DataFrame) -> pl.DataFrame:
     """Surrounding blanks removed from every text cell; a cell left empty becomes null."""
-    text_columns = [c for c, t in batch.schema.items() if t == pl.String and c != READ_ERROR]
-    return batch.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in text_columns)
+    height = batch.height
+    text_columns = [c for c, t in batch.schema.items()
+                    if t == pl.String and c != READ_ERROR and batch[c].null_count() < height]
+    if not text_columns:
+        return batch
+    # two steps (strip, then empty → null), so the stripped text is computed once
+    return (
+        batch.lazy().with_columns(pl.col(text_columns).str.strip_chars())
+        .with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in text_columns)
+        .collect()
+    )
 
 
 def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None, *, trimmed: bool = False) -> pl.DataFrame:
@@ -43,12 +53,13 @@ def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None, *, trimmed:
     `trimmed=True` when `trim` already ran on it."""
     frame = batch if trimmed else trim(batch)
     missing = [c for c in canonical_columns() if c not in frame.columns]
-    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
-    frame = _attach_marketplace(frame, requested)
+    lazy = frame.lazy().with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+    lazy = _attach_marketplace(lazy, requested)
     comma = pl.col("_decimal_comma").fill_null(False)
-    frame = frame.with_columns(
-        *(_decimal(c, comma) for c in (*MONEY_COLUMNS, *MEASURE_COLUMNS)),
-        *(pl.col(c).str.replace(r"^(\d+)\.0*$", "$1") for c in INTEGER_COLUMNS),
+    numbers, integers = _columns_to_rewrite(frame)
+    lazy = lazy.with_columns(
+        *(_decimal(c, comma) for c in numbers),
+        *(pl.col(c).str.replace(r"^(\d+)\.0*$", "$1") for c in integers),
         _aliased("condition_type", lower=True),
         _aliased("operation", lower=True),
         _fulfillment_channel(),
@@ -61,18 +72,66 @@ def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None, *, trimmed:
         # Spreadsheet links often hold raw spaces ("casa nova/x.jpg"); a URI cannot, so encode them.
         pl.col("main_image_url").str.replace_all(" ", "%20", literal=True),
     )
-    return frame.with_columns(_external_id_type())
+    return lazy.with_columns(_external_id_type()).collect()
 
 
-def _attach_marketplace(frame: pl.DataFrame, requested: dict[str, Any] | None) -> pl.DataFrame:
+def _columns_to_rewrite(frame: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """The money/measure columns holding a separator `_decimal` acts on (a blank, an apostrophe or a comma:
+    `_decimal` leaves other values as they are) and the integer columns holding a dot; one cheap query instead
+    of rewriting every column."""
+    numbers = [c for c in (*MONEY_COLUMNS, *MEASURE_COLUMNS) if c in frame.columns]
+    integers = [c for c in INTEGER_COLUMNS if c in frame.columns]
+    if not numbers and not integers:
+        return [], []
+    found = frame.lazy().select(
+        *(pl.col(c).str.contains(_NUMBER_SEPARATORS).any().alias(f"n{i}") for i, c in enumerate(numbers)),
+        *(pl.col(c).str.contains(".", literal=True).any().alias(f"i{i}") for i, c in enumerate(integers)),
+    ).collect().row(0)
+    return ([c for c, hit in zip(numbers, found[:len(numbers)], strict=True) if hit],
+            [c for c, hit in zip(integers, found[len(numbers):], strict=True) if hit])
+
+
+@cache
+def _marketplace_lookups() -> tuple[dict[str, str], dict[str, dict[str, Any]], dict[str, pl.DataType]]:
+    """(spelling → marketplace id, marketplace id → its facts, fact column → dtype), from `marketplace_frame`."""
     facts = marketplace_frame()
+    ids = dict(zip(facts["_key"], facts["marketplace_id"], strict=True))
+    by_id = {row["marketplace_id"]: row for row in facts.drop("_key").unique("marketplace_id", keep="first",
+                                                                              maintain_order=True).to_dicts()}
+    dtypes = {name: dtype for name, dtype in facts.schema.items() if name not in ("_key", "marketplace_id")}
+    return ids, by_id, dtypes
+
+
+def _attach_marketplace(frame: pl.LazyFrame, requested: dict[str, Any] | None) -> pl.LazyFrame:
+    """`_marketplace_given`, `_given_marketplace_id`, `marketplace_id` and the marketplace's facts (`_currency`,
+    ...), appended in that order: a lookup per row, or constants when the run is for one marketplace."""
+    ids, by_id, dtypes = _marketplace_lookups()
+    names = frame.collect_schema().names()
+    if any(name in names for name in (MARKETPLACE_GIVEN, "_given_marketplace_id", "marketplace_id", *dtypes)):
+        return _attach_marketplace_by_join(frame, requested)
     given = pl.col("marketplace").str.to_uppercase()
-    frame = frame.with_columns(given.alias(MARKETPLACE_GIVEN))
-    row_market = frame.select(MARKETPLACE_GIVEN).join(
-        facts.select("_key", pl.col("marketplace_id").alias("_given_id")),
-        left_on=MARKETPLACE_GIVEN, right_on="_key", how="left", maintain_order="left",
-    )["_given_id"]
-    frame = frame.with_columns(row_market.alias("_given_marketplace_id"))
+    given_id = pl.col(MARKETPLACE_GIVEN).replace_strict(ids, default=None, return_dtype=pl.String)
+    frame = frame.with_columns(given.alias(MARKETPLACE_GIVEN)).with_columns(given_id.alias("_given_marketplace_id"))
+    if requested is not None:
+        facts = by_id.get(requested["id"], {})
+        return frame.with_columns(pl.lit(requested["id"]).alias("marketplace_id")).with_columns(
+            pl.lit(facts.get(name), dtype=dtype).alias(name) for name, dtype in dtypes.items()
+        )
+    frame = frame.with_columns(pl.col("_given_marketplace_id").alias("marketplace_id"))
+    return frame.with_columns(
+        pl.col("marketplace_id").replace_strict({i: f[name] for i, f in by_id.items()}, default=None,
+                                                return_dtype=dtype).alias(name)
+        for name, dtype in dtypes.items()
+    )
+
+
+def _attach_marketplace_by_join(frame: pl.LazyFrame, requested: dict[str, Any] | None) -> pl.LazyFrame:
+    facts = marketplace_frame().lazy()
+    frame = frame.with_columns(pl.col("marketplace").str.to_uppercase().alias(MARKETPLACE_GIVEN))
+    frame = frame.with_columns(
+        pl.col(MARKETPLACE_GIVEN).replace_strict(_marketplace_lookups()[0], default=None, return_dtype=pl.String)
+        .alias("_given_marketplace_id")
+    )
     if requested is not None:
         frame = frame.with_columns(pl.lit(requested["id"]).alias("marketplace_id"))
     else:
@@ -82,13 +141,17 @@ def _attach_marketplace(frame: pl.DataFrame, requested: dict[str, Any] | None) -
     )
 
 
+_THOUSANDS_BLANKS = r"[\s\u00a0\u202f']"
+_NUMBER_SEPARATORS = r"[\s\u00a0\u202f',]"
+
+
 def _decimal(column: str, comma: pl.Expr) -> pl.Expr:
     """`1.234,56` → `1234.56` where the marketplace writes decimal commas; `1,234.56` → `1234.56` elsewhere.
 
     A value with only dots is read with a decimal point everywhere (Parquet, JSON and most tools write that).
     Spaces, no-break spaces and apostrophes used as thousands separators are dropped.
     """
-    value = pl.col(column).str.replace_all(r"[\s\u00a0\u202f']", "")
+    value = pl.col(column).str.replace_all(_THOUSANDS_BLANKS, "")
     comma_style = value.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
     grouped = value.str.contains(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
     return (

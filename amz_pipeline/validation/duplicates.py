@@ -17,6 +17,8 @@ def duplicate_issues(keys: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """`keys` holds `row`, `sku`, `marketplace_id` for the whole file (one seller). Rows without a SKU or
     marketplace are ignored here: other rules reject them."""
     frame = keys.lazy().filter(pl.col("sku").is_not_null() & pl.col("marketplace_id").is_not_null())
+    # one hash pass keeps the (usually few) repeated keys; only those are grouped and listed
+    frame = frame.filter(pl.struct("marketplace_id", "sku").is_duplicated())
     groups = (
         frame.group_by("marketplace_id", "sku")
         .agg(pl.col("row").sort().alias("rows"))
