@@ -23,8 +23,10 @@ from typing import Any
 import polars as pl
 
 _NOT_EXTRACTED = frozenset({"Column", "Literal", "Alias", "Len", "Agg", "Window", "Nth", "Selector", "Field"})
-_UNSAFE = ('"Dyn"', '"Agg"', '"Window"', '"Len"', '"Explode"', '"Filter"', '"Slice"', '"Sort', '"Gather"',
-           '"Over"', '"Implode"', '"Unique"', '"Rolling"', '"Cum')
+# Names (object keys or string values in the serialization) that make a subtree unsafe to move into a column.
+_UNSAFE = frozenset({"Dyn", "Agg", "Window", "Len", "Explode", "Filter", "Slice", "Gather", "Over", "Implode",
+                     "Unique"})
+_UNSAFE_PREFIXES = ("Sort", "Rolling", "Cum")
 
 
 @dataclass
@@ -44,8 +46,36 @@ class Staged:
         return work.drop(self.helpers) if self.helpers else work
 
 
-def _key(node: Any) -> str:
-    return json.dumps(node, sort_keys=True, separators=(",", ":"))
+class _Facts:
+    """Per-node canonical text, "reads a column" and "unsafe", computed bottom-up once (the trees are large and
+    deeply nested: re-serializing every subtree would be quadratic)."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[str, bool, bool]] = {}
+
+    def of(self, node: Any) -> tuple[str, bool, bool]:
+        found = self.memo.get(id(node))
+        if found is not None:
+            return found
+        if isinstance(node, dict):
+            parts, column, unsafe = [], "Column" in node, False
+            for key in sorted(node):
+                text, c, u = self.of(node[key])
+                parts.append(json.dumps(key) + ":" + text)
+                column = column or c
+                unsafe = unsafe or u or _unsafe_name(key)
+            found = ("{" + ",".join(parts) + "}", column, unsafe)
+        elif isinstance(node, list):
+            facts = [self.of(v) for v in node]
+            found = ("[" + ",".join(f[0] for f in facts) + "]", any(f[1] for f in facts), any(f[2] for f in facts))
+        else:
+            found = (json.dumps(node), False, isinstance(node, str) and _unsafe_name(node))
+        self.memo[id(node)] = found
+        return found
+
+
+def _unsafe_name(name: str) -> bool:
+    return name in _UNSAFE or name.startswith(_UNSAFE_PREFIXES)
 
 
 def _is_struct_builder(node: dict) -> bool:
@@ -61,6 +91,7 @@ def stage(exprs: list[pl.Expr], prefix: str) -> Staged:
     except Exception:  # noqa: BLE001 - an expression Polars cannot serialize: no staging
         return Staged([], list(exprs), [])
     counts: dict[str, int] = {}
+    facts = _Facts()
 
     def extractable(node: Any) -> str | None:
         if not (isinstance(node, dict) and len(node) == 1):
@@ -68,10 +99,8 @@ def stage(exprs: list[pl.Expr], prefix: str) -> Staged:
         (kind,) = node
         if kind in _NOT_EXTRACTED:
             return None
-        text = _key(node)
-        if '"Column"' not in text or any(u in text for u in _UNSAFE):
-            return None
-        return text
+        text, column, unsafe = facts.of(node)
+        return text if column and not unsafe else None
 
     def count(node: Any, protected: bool = False) -> None:
         if isinstance(node, dict):
