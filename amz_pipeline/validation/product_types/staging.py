@@ -52,6 +52,21 @@ class _Facts:
 
     def __init__(self) -> None:
         self.memo: dict[int, tuple[str, bool, bool]] = {}
+        self.interned: dict[str, dict] = {}
+        self.alive: list[dict] = []
+
+    def load(self, text: str) -> Any:
+        """Parse a serialized expression; equal subtrees become one object (serialization expands Polars'
+        shared sub-expressions into copies), so their facts are computed once."""
+        return json.loads(text, object_hook=self.intern)
+
+    def intern(self, node: dict) -> dict:
+        self.alive.append(node)  # facts are memoized by id: no parsed node may be freed while staging runs
+        text = self.of(node)[0]
+        found = self.interned.get(text)
+        if found is None:
+            self.interned[text] = found = node
+        return found
 
     def of(self, node: Any) -> tuple[str, bool, bool]:
         found = self.memo.get(id(node))
@@ -87,11 +102,11 @@ def stage(exprs: list[pl.Expr], prefix: str) -> Staged:
     """`exprs` (each aliased to a distinct name) with shared sub-expressions computed once. Falls back to the
     expressions as given when one cannot be serialized."""
     try:
-        trees = [json.loads(e.meta.serialize(format="json")) for e in exprs]
+        facts = _Facts()
+        trees = [facts.load(e.meta.serialize(format="json")) for e in exprs]
     except Exception:  # noqa: BLE001 - an expression Polars cannot serialize: no staging
         return Staged([], list(exprs), [])
     counts: dict[str, int] = {}
-    facts = _Facts()
 
     def extractable(node: Any) -> str | None:
         if not (isinstance(node, dict) and len(node) == 1):
