@@ -17,6 +17,7 @@ US = "ATVPDKIKX0DER"
 DE = "A1PA6795UKMFR9"
 PRODUCT_TYPES = ["PRODUCT", "SHIRT", "SHOES", "LUGGAGE", "HOME", "TOY"]
 OFFER = ("fulfillment_availability", "purchasable_offer")
+PINNED = ["1284960245530853393905379987089302498167", "0278624322238390111011279757693146528644"]
 
 
 def _row(i: int, product_type: str = "SHIRT", **extra: object) -> dict:
@@ -55,12 +56,13 @@ def test_columns_the_template_does_not_read_do_not_count():
     assert [_one(notes="changed")[h] for h in hashes] == [_one()[h] for h in hashes]
 
 
-def test_missing_column_equals_empty_cell_and_separators_cannot_collide():
+def test_missing_column_equals_empty_cell_and_moved_values_differ():
     with_null = payload_fingerprints(_frame([_row(1, color=None)]), US)
     without = payload_fingerprints(_frame([_row(1)]).drop("color"), US)
     assert with_null["payload_hash"].to_list() == without["payload_hash"].to_list()
-    shifted = [_row(1, brand="a\x1fb", color=None), _row(1, brand="a", color="b"),
-               _row(1, brand="a\x00", color=None), _row(1, brand="a", color="\x00"), _row(1, brand="a\x1b0")]
+    shifted = [_row(1, brand="a\x1fb", color=None), _row(1, brand="a", color="b"), _row(1, brand="b", color="a"),
+               _row(1, brand="a\x00", color=None), _row(1, brand="a", color="\x00"), _row(1, brand="a\x1b0"),
+               _row(1, brand=None, color=None), _row(1, brand="", color=None)]
     hashes = payload_fingerprints(_frame(shifted), US)["payload_hash"].to_list()
     assert len(set(hashes)) == len(hashes)
 
@@ -124,3 +126,21 @@ def test_rows_keep_their_order_across_product_types_and_unknown_marketplace_is_c
     assert out["payload_hash"].to_list() == singles
     with pytest.raises(ValueError, match="unknown marketplace"):
         payload_fingerprints(_frame(rows), "NOPE")
+
+
+def test_cell_hash_is_the_published_xxh3():
+    """Fingerprints are stored; the cell hash must stay XXH3-64 (reference vectors, seed 0) across upgrades."""
+    import polars_hash as plh
+
+    out = pl.DataFrame({"x": ["", "a"]}).select(plh.col("x").nchash.xxh3_64())["x"].to_list()
+    assert out == [0x2D06800538D394C2, 0xE6C632B61E964E1F]
+
+
+def test_the_fingerprint_function_is_pinned():
+    """Stored fingerprints must not move with a refactoring: a change here republishes every catalog, so it must be
+    deliberate (bump FINGERPRINT_VERSION and update the value). Templates are kept out (their digest is an input)."""
+    frame = pl.DataFrame({"a": ["x", None], "b": ["y", "z"]})
+    sources = {None: ("ab" * 32, ("a", "b", "missing"))}
+    hashed = pl.concat([frame, fingerprints._cell_hashes(frame, {"a", "b"})], how="horizontal")
+    out = hashed.select(fingerprints._fingerprint(pl.lit(None, pl.String), {"a", "b"}, sources))
+    assert out.to_series().to_list() == PINNED
