@@ -153,30 +153,61 @@ def gtin_check_digit_ok(column: str) -> pl.Expr:
     return expected == padded.str.slice(13, 1).cast(pl.Int32, strict=False)
 
 
+def _ascii_digits(column: str) -> tuple[pl.Expr, pl.Expr]:
+    """(the code as an unsigned integer, true where the code is 1-20 ASCII digits): the integer cast takes
+    `[0-9]+` and a leading `+`, nothing else."""
+    code = pl.col(column)
+    number = code.cast(pl.UInt64, strict=False)
+    return number, number.is_not_null() & ~code.str.starts_with("+")
+
+
 def ascii_gtin_check_digit_ok(column: str) -> pl.Expr:
     """`gtin_check_digit_ok` computed on the code as an integer: the same verdict for an 8/12/13/14-digit code
-    written in ASCII digits, null for anything else. About 30 times cheaper than slicing characters."""
-    code = pl.col(column)
-    number = pl.when(code.str.contains(r"^[0-9]{8}$|^[0-9]{12,14}$")).then(code.cast(pl.UInt64, strict=False))
+    written in ASCII digits, null or false for anything else. Many times cheaper than slicing characters."""
+    number, digits = _ascii_digits(column)
     weighted = pl.sum_horizontal(
         (number // 10 ** (13 - i)) % 10 * (3 if i % 2 == 0 else 1) for i in range(13)
     )
-    return (10 - weighted % 10) % 10 == number % 10
+    well_formed = digits & pl.col(column).str.len_bytes().is_in((8, 12, 13, 14))
+    return well_formed & ((10 - weighted % 10) % 10 == number % 10)
 
 
 def _screen_external_id_check_digit(key: str) -> pl.Expr:
-    """Surely passes `external_id_check_digit`: absent, neither an ISBN-10 nor a well-formed GS1 code (the check's
-    `otherwise(True)`), or an ASCII GS1 code whose check digit is right. ISBN-10s and non-ASCII digits are left
-    to the check itself."""
-    code = pl.col(key)
-    isbn10 = code.str.contains(r"^\d{9}[\dXx]$") & (pl.col("external_product_id_type") == "ISBN")
-    well_formed_gs1 = code.str.contains(_INTEGER) & code.str.len_chars().is_in((8, 12, 13, 14))
-    not_isbn10 = ~isbn10.fill_null(False)
-    return (
-        code.is_null()
-        | (not_isbn10 & ~well_formed_gs1.fill_null(True))
-        | (not_isbn10 & ascii_gtin_check_digit_ok(key).fill_null(False))
+    """Surely passes `external_id_check_digit`: absent, or not typed ISBN and an 8/12/13/14-digit ASCII code whose
+    GS1 check digit is right (the check's GS1 branch, exactly). ISBN-10s and other shapes are left to the check."""
+    not_isbn = (pl.col("external_product_id_type") != "ISBN").fill_null(True)
+    return pl.col(key).is_null() | (not_isbn & ascii_gtin_check_digit_ok(key).fill_null(False))
+
+
+def _screen_external_id_format(key: str) -> pl.Expr:
+    """Surely passes `external_id_format`: absent, no known type (the check's `otherwise(True)`), or ASCII digits of
+    a length the type allows (an ISBN-10 is left to the check)."""
+    kind = pl.col("external_product_id_type")
+    _number, digits = _ascii_digits(key)
+    length = pl.col(key).str.len_bytes()
+    fits = (
+        pl.when(kind == "UPC").then(length == 12)
+        .when(kind == "EAN").then(length.is_in((8, 13)))
+        .when(kind == "GTIN").then(length.is_in((8, 12, 13, 14)))
+        .when(kind == "ISBN").then(length == 13)
+        .otherwise(False)
     )
+    return pl.col(key).is_null() | kind.is_null() | ~kind.is_in(EXTERNAL_ID_TYPES) | (digits & fits).fill_null(False)
+
+
+def _screen_price_positive(key: str) -> pl.Expr:
+    """Surely passes `price_not_positive`: absent or a number greater than 0 (whatever its spelling)."""
+    return pl.col(key).is_null() | (_number(key) > 0).fill_null(False)
+
+
+def _screen_price_decimals(key: str) -> pl.Expr:
+    """Surely passes `price_decimals`: absent, no dot (no fraction), or no more bytes after the first dot than the
+    currency's decimals (the fraction the check counts is at most that many characters)."""
+    value = pl.col(key)
+    decimals = pl.col("_currency_decimals").fill_null(2)
+    dot = value.str.find(".", literal=True).cast(pl.Int64)
+    after_dot = value.str.len_bytes().cast(pl.Int64) - dot - 1
+    return value.is_null() | (dot.is_null() & (decimals >= 0)) | (after_dot <= decimals)
 
 
 def isbn10_check_digit_ok(column: str) -> pl.Expr:
@@ -270,13 +301,13 @@ class CatalogRow(pa.DataFrameModel):
     def _price_format(key: str) -> pl.Expr:
         return pl.col(key).str.contains(_SIGNED_DECIMAL)
 
-    @row_rule(*MONEY_COLUMNS, name="price_not_positive")
+    @row_rule(*MONEY_COLUMNS, name="price_not_positive", screen=_screen_price_positive)
     def _price_positive(key: str) -> pl.Expr:
         number = _number(key)
         not_a_number = ~pl.col(key).str.contains(_SIGNED_DECIMAL)
         return not_a_number | (number > 0)
 
-    @row_rule(*MONEY_COLUMNS, name="price_decimals")
+    @row_rule(*MONEY_COLUMNS, name="price_decimals", screen=_screen_price_decimals)
     def _price_decimals(key: str) -> pl.Expr:
         fraction = pl.col(key).str.extract(r"^\d+\.(\d*?)0*$", 1).str.len_chars().fill_null(0)
         not_a_number = ~pl.col(key).str.contains(_DECIMAL)
@@ -344,7 +375,7 @@ class CatalogRow(pa.DataFrameModel):
     def _external_id_type(key: str) -> pl.Expr:
         return pl.col(key).is_in(EXTERNAL_ID_TYPES)
 
-    @row_rule("external_product_id", name="external_id_format")
+    @row_rule("external_product_id", name="external_id_format", screen=_screen_external_id_format)
     def _external_id_format(key: str) -> pl.Expr:
         code, kind = pl.col(key), pl.col("external_product_id_type")
         length = code.str.len_chars()

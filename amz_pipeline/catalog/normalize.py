@@ -17,6 +17,10 @@ from amz_pipeline.catalog.aliases import canonical_columns, value_aliases
 from amz_pipeline.catalog.marketplaces import marketplace_frame
 from amz_pipeline.catalog.readers import READ_ERROR, ROW
 
+# Batches are small (≤ 100k rows): the in-memory engine keeps one chunk per column and costs less here than
+# the streaming engine a lazy query otherwise defaults to.
+_ENGINE = "in-memory"
+
 MONEY_COLUMNS = (
     "price", "list_price", "sale_price", "business_price", "minimum_seller_allowed_price",
     "maximum_seller_allowed_price",
@@ -44,7 +48,7 @@ def trim(batch: pl.DataFrame) -> pl.DataFrame:
     return (
         batch.lazy().with_columns(pl.col(text_columns).str.strip_chars())
         .with_columns(pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in text_columns)
-        .collect()
+        .collect(engine=_ENGINE)
     )
 
 
@@ -52,6 +56,8 @@ def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None, *, trimmed:
     """`batch` as read (all text, `row`); `requested` the marketplace the caller asked for, or None.
     `trimmed=True` when `trim` already ran on it."""
     frame = batch if trimmed else trim(batch)
+    if frame.n_chunks() > 1:
+        frame = frame.rechunk()  # one chunk per column, as the earlier join-based version returned
     missing = [c for c in canonical_columns() if c not in frame.columns]
     lazy = frame.lazy().with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
     lazy = _attach_marketplace(lazy, requested)
@@ -72,7 +78,8 @@ def normalize(batch: pl.DataFrame, requested: dict[str, Any] | None, *, trimmed:
         # Spreadsheet links often hold raw spaces ("casa nova/x.jpg"); a URI cannot, so encode them.
         pl.col("main_image_url").str.replace_all(" ", "%20", literal=True),
     )
-    return lazy.with_columns(_external_id_type()).collect()
+    # one chunk per column, as downstream gates expect (a lazy query may return the batch in pieces)
+    return lazy.with_columns(_external_id_type()).collect(engine=_ENGINE)
 
 
 def _columns_to_rewrite(frame: pl.DataFrame) -> tuple[list[str], list[str]]:
@@ -86,7 +93,7 @@ def _columns_to_rewrite(frame: pl.DataFrame) -> tuple[list[str], list[str]]:
     found = frame.lazy().select(
         *(pl.col(c).str.contains(_NUMBER_SEPARATORS).any().alias(f"n{i}") for i, c in enumerate(numbers)),
         *(pl.col(c).str.contains(".", literal=True).any().alias(f"i{i}") for i, c in enumerate(integers)),
-    ).collect().row(0)
+    ).collect(engine=_ENGINE).row(0)
     return ([c for c, hit in zip(numbers, found[:len(numbers)], strict=True) if hit],
             [c for c, hit in zip(integers, found[len(numbers):], strict=True) if hit])
 

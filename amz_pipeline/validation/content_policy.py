@@ -20,6 +20,10 @@ import polars as pl
 import schemas
 from amz_pipeline.validation.issues import concat
 
+# Batches are small (≤ 100k rows): the in-memory engine keeps one chunk per column and costs less here than
+# the streaming engine a lazy query otherwise defaults to.
+_ENGINE = "in-memory"
+
 _RUST_REGEX_META = set(r"\.+*?()|[]{}^$#&-~")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -422,7 +426,7 @@ def content_policy_issues(frame: pl.DataFrame, rules: Sequence[PolicyRule] | Non
     screening = frame.lazy().select(plan.inputs)
     for stage in plan.prelude:
         screening = screening.with_columns(stage)
-    kept = screening.select(plan.screen).collect().to_series()
+    kept = screening.select(plan.screen).collect(engine=_ENGINE).to_series()
     candidates = frame.filter(kept).select("row", "sku", *columns)
     if not candidates.height:
         return concat([])
@@ -432,7 +436,7 @@ def content_policy_issues(frame: pl.DataFrame, rules: Sequence[PolicyRule] | Non
         .unpivot(index=["row", "sku", "_position"], variable_name="_pair", value_name="_verdict")
         .filter(pl.col("_verdict").struct.field("failed"))
         .sort(pl.col("_pair").cast(pl.Int64), "_position")  # rule × column order, then row order
-        .collect()
+        .collect(engine=_ENGINE)
     )
     if not found.height:
         return concat([])

@@ -20,6 +20,10 @@ import polars as pl
 from amz_pipeline.validation.issues import ERROR, WARNING, concat, empty_issues
 from schemas.row_models import CHECK_OUTCOMES, CHECK_SCREENS, RULE_MESSAGES, WARNING_RULES, CatalogRow
 
+# Batches are small (≤ 100k rows): the in-memory engine keeps one chunk per column and costs less here than
+# the streaming engine a lazy query otherwise defaults to.
+_ENGINE = "in-memory"
+
 # pandera's built-in check names → our rule names
 _BUILTIN_RULES = {"not_nullable": "required"}
 _NOT_NULLABLE = "not_nullable"
@@ -79,17 +83,20 @@ def _probes() -> tuple[_Probe, ...] | None:
 
 
 @cache
-def _restricted_schema(failing: frozenset[tuple[str, str]]) -> pa.DataFrameSchema:
-    """The model with only the columns and checks in `failing` (null checks stay with their column)."""
+def _restricted_schema(failing: frozenset[tuple[str, str]]) -> tuple[pa.DataFrameSchema, frozenset[str]]:
+    """The model with only the columns and checks in `failing` (null checks stay with their column), and the
+    frame columns its validation reads (those columns, the ones their checks refer to, `row` and `sku`)."""
     schema = _schema()
     names = [name for name in schema.columns if any(column == name for column, _ in failing)]
     restricted = schema.select_columns(names)
+    needed = {"row", "sku", *names}
     for name in names:
         column = restricted.columns[name]
-        restricted.columns[name] = column.update_checks(
-            [check for check in column.checks if (name, check.name) in failing]
-        )
-    return restricted
+        checks = [check for check in column.checks if (name, check.name) in failing]
+        restricted.columns[name] = column.update_checks(checks)
+        for check in checks:
+            needed.update(CHECK_OUTCOMES[check.name](name).meta.root_names())
+    return restricted, frozenset(needed)
 
 
 def _validate(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
@@ -140,15 +147,17 @@ def validate_rows(frame: pl.DataFrame) -> pl.DataFrame:
         for i, p in enumerate(probes)
     ]
     try:
-        failed = checked.lazy().select(screen).collect()
+        failed = checked.lazy().select(screen).collect(engine=_ENGINE)
     except pl.exceptions.PolarsError:
         return _validate(_schema(), checked)  # a check that errors is reported the way pandera reports it
     anywhere = failed.select(pl.all().any()).row(0)
     failing = [str(i) for i, bad in enumerate(anywhere) if bad]
     if not failing:
         return empty_issues()
-    rows = checked.filter(failed.select(pl.any_horizontal(failing)).to_series())
-    schema = _restricted_schema(frozenset((probes[int(i)].column, probes[int(i)].check) for i in failing))
+    schema, needed = _restricted_schema(frozenset((probes[int(i)].column, probes[int(i)].check) for i in failing))
+    rows = checked.select(c for c in checked.columns if c in needed).filter(
+        failed.select(pl.any_horizontal(failing)).to_series()
+    )
     return _validate(schema, rows)
 
 
