@@ -2,14 +2,16 @@
 
 Each rule has a `kind` (max_length, min_length, forbidden_chars, regex, phrase_list, repeated_words, all_caps,
 html), the catalog `columns` it applies to, a severity (error rejects the row, warning is only reported) and a
-message template whose `{placeholders}` are filled per row. Rules are first evaluated as one vectorised
-pass/fail test per column; the message details (the phrase found, the repeated word, ...) are computed only for
-the few failing rows.
+message template whose `{placeholders}` are filled per row. A batch is first screened in one query that finds
+the rows where some rule may fail (merged literal searches and regexes per column, necessary conditions only);
+the rules themselves (cheap test, exact test) and their message details (the phrase found, the repeated word,
+...) are evaluated only on the rows it keeps. See `content_policy_issues` for the order of the issues.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -189,6 +191,7 @@ def _lowered(column: str) -> str:
 _SEPARATOR = "\n"
 _PLAN_CACHE_SIZE = 32
 _plans: dict[str, _Plan] = {}
+_plans_lock = threading.Lock()
 # Rust regex escapes that mean the same in Python's parser (others, such as `\<` or `\p{L}`, stop the analysis).
 _SAFE_ESCAPES = set(".\\/-+*?()[]{}|^$dDwWsSbB")
 # Runs of separators other than one plain space: replacing just those gives the same text as replacing every run
@@ -402,12 +405,14 @@ def _plan(rules: Sequence[PolicyRule], columns: tuple[str, ...]) -> _Plan:
 
     key = json.dumps([[r.id, r.kind, r.columns, r.params, r.severity, r.message] for r in rules] + [columns],
                      sort_keys=True, default=str)
-    plan = _plans.get(key)
+    with _plans_lock:
+        plan = _plans.get(key)
     if plan is None:
         plan = _build_plan(rules, columns)
-        if len(_plans) >= _PLAN_CACHE_SIZE:
-            _plans.pop(next(iter(_plans)))
-        _plans[key] = plan
+        with _plans_lock:
+            while len(_plans) >= _PLAN_CACHE_SIZE:
+                _plans.pop(next(iter(_plans)))
+            _plans[key] = plan
     return plan
 
 
@@ -421,6 +426,7 @@ def content_policy_issues(frame: pl.DataFrame, rules: Sequence[PolicyRule] | Non
             raise ValueError(f"content policy rule {rule.id!r}: unknown kind {rule.kind!r}")
     columns = tuple(sorted({c for rule in rules for c in rule.columns if c in frame.columns}))
     if not columns:
+        frame.select("row", "sku")  # the columns every gate needs (raises when absent, as before)
         return concat([])
     plan = _plan(rules, columns)
     screening = frame.lazy().select(plan.inputs)

@@ -10,6 +10,7 @@ schema-level part (columns, dtypes) is validated once per distinct frame schema 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,7 @@ _BUILTIN_RULES = {"not_nullable": "required"}
 _NOT_NULLABLE = "not_nullable"
 _SCHEMA_CACHE_SIZE = 64
 _schema_verdicts: OrderedDict[tuple, pl.DataFrame | None] = OrderedDict()
+_schema_verdicts_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -111,18 +113,21 @@ def _check_frame_schema(frame: pl.DataFrame) -> None:
     """Schema-level validation (columns, dtypes) of `frame`'s schema, once per distinct schema: raises like a
     whole-frame validation would."""
     key = tuple(frame.schema.items())
-    if key in _schema_verdicts:
-        _schema_verdicts.move_to_end(key)
-        failures = _schema_verdicts[key]
-    else:
+    with _schema_verdicts_lock:
+        known = key in _schema_verdicts
+        failures = _schema_verdicts.get(key)
+        if known:
+            _schema_verdicts.move_to_end(key)
+    if not known:
         try:
             _schema().validate(frame.head(0), lazy=True)
             failures = None
         except pa.errors.SchemaErrors as exc:
             failures = exc.failure_cases
-        _schema_verdicts[key] = failures
-        if len(_schema_verdicts) > _SCHEMA_CACHE_SIZE:
-            _schema_verdicts.popitem(last=False)
+        with _schema_verdicts_lock:
+            _schema_verdicts[key] = failures
+            while len(_schema_verdicts) > _SCHEMA_CACHE_SIZE:
+                _schema_verdicts.popitem(last=False)
     if failures is not None:
         _issues_from_failures(frame.head(0), failures)
 
