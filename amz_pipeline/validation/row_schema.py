@@ -49,6 +49,17 @@ def _schema() -> pa.DataFrameSchema:
 
 
 @cache
+def _schema_without_checks() -> pa.DataFrameSchema:
+    """Columns, dtypes and nullability only: what an empty slice can fail. (With the model's columns present in
+    their dtypes, the checks' expressions are well typed; an expression failing on data makes the screen fail,
+    and the whole frame then goes to pandera.)"""
+    schema = _schema().select_columns(list(_schema().columns))
+    for name, column in list(schema.columns.items()):
+        schema.columns[name] = column.update_checks([])
+    return schema
+
+
+@cache
 def _model_columns_cached() -> tuple[tuple[str, pl.DataType], ...]:
     return tuple((name, column.dtype.type) for name, column in _schema().columns.items())
 
@@ -119,11 +130,14 @@ def _check_frame_schema(frame: pl.DataFrame) -> None:
         if known:
             _schema_verdicts.move_to_end(key)
     if not known:
+        failures = None
         try:
-            _schema().validate(frame.head(0), lazy=True)
-            failures = None
-        except pa.errors.SchemaErrors as exc:
-            failures = exc.failure_cases
+            _schema_without_checks().validate(frame.head(0), lazy=True)
+        except pa.errors.SchemaErrors:
+            try:  # the full model, so the report lists what a whole-frame validation lists
+                _schema().validate(frame.head(0), lazy=True)
+            except pa.errors.SchemaErrors as exc:
+                failures = exc.failure_cases
         with _schema_verdicts_lock:
             _schema_verdicts[key] = failures
             while len(_schema_verdicts) > _SCHEMA_CACHE_SIZE:
