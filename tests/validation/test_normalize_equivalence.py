@@ -220,3 +220,12 @@ def test_benchmark_style_catalog(tmp_path):
     for batch in _batches(path, 1000):
         assert_frame_equal(normalize(trim(batch), resolve("US"), trimmed=True),
                            reference_normalize(reference_trim(batch), resolve("US"), trimmed=True))
+
+
+@pytest.mark.parametrize("marketplace", [None, "US"])
+def test_empty_batch(marketplace):
+    with open_catalog(SAMPLES / "catalog_us.csv") as source:
+        batch = source.lazy().head(0).collect()
+    requested = resolve(marketplace) if marketplace else None
+    assert_frame_equal(trim(batch), reference_trim(batch))
+    assert_frame_equal(normalize(batch, requested), reference_normalize(batch, requested))
