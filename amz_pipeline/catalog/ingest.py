@@ -227,7 +227,7 @@ class _Run:
 
     def _keys(self) -> pl.DataFrame:
         """`row`, `sku`, `marketplace_id` of the whole file, reading only those columns."""
-        frame = self.source.lazy()
+        frame = self.source.staged()
         names = frame.collect_schema().names()
         given = pl.col("marketplace").str.strip_chars().str.to_uppercase() if "marketplace" in names else pl.lit(None, pl.String)
         keys = frame.select(ROW, pl.col("sku").str.strip_chars().replace("", None), given.alias("_key")).collect()

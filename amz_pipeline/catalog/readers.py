@@ -5,8 +5,11 @@ mixing numbers and words is fine, and nothing is rounded or re-formatted before 
 `row` is the number a seller sees when opening the file: in CSV/TSV/XLSX the header is row 1 and the first data
 row is row 2; in NDJSON it is the line number; in Parquet the record number counted from 1.
 
-Large files are scanned lazily and consumed in batches (`CatalogSource.batches`), so memory is bounded by the
-batch size, not the file size.
+Large files are consumed in batches (`CatalogSource.batches`) with memory bounded by the batch size, not the file
+size. Polars' `collect_batches` would not bound it: its streaming query runs ahead of the consumer and buffers the
+whole file (~1 GB for a 457 MB CSV). So the file is first streamed by Polars' own sink into an LZ4 Arrow IPC copy in
+the source's temporary directory (`CatalogSource.staged`), which is then read back one slice at a time; the columns a
+whole-file pass needs (SKUs for duplicates) come from that copy too, without parsing the file again.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from amz_pipeline.catalog.sniff import (
 ROW = "row"
 READ_ERROR = "_read_error"  # per-row problem found while reading (e.g. more fields than headers); null when fine
 _FALLBACK_BATCH = 50_000
+_STAGE_RECORD_BATCH = 50_000
 _EXCEL_EPOCH_DATE_COLUMNS = ("sale_start_date", "sale_end_date", "restock_date")
 
 
@@ -59,18 +63,34 @@ class CatalogSource:
     _workdir: str
     _delimited: tuple[Path, str] | None = None  # (utf-8 path, delimiter) for the tolerant fallback
     _tolerant: bool = field(default=False)
+    _staged: Path | None = field(default=None)
+    _staged_rows: int = field(default=0)
 
     def lazy(self) -> pl.LazyFrame:
         """`row` (Int64) then the mapped columns, all `pl.String`, plus `_read_error`."""
         return self._frame
 
+    def staged(self) -> pl.LazyFrame:
+        """`lazy()`, from the Arrow IPC copy written on first use (the file is parsed once, in bounded memory).
+        Raises `RaggedRowsError` / `CatalogReadError`."""
+        if self._staged is None:
+            path = Path(self._workdir) / f"staged-{'tolerant' if self._tolerant else 'fast'}.arrow"
+            try:
+                self._frame.sink_ipc(path, compression="lz4", record_batch_size=_STAGE_RECORD_BATCH)
+            except pl.exceptions.ComputeError as exc:
+                path.unlink(missing_ok=True)
+                if self._delimited and not self._tolerant and "more fields" in str(exc):
+                    raise RaggedRowsError(str(exc)) from exc
+                raise CatalogReadError(self.file, _polars_reason(exc)) from exc
+            self._staged = path
+            self._staged_rows = pl.scan_ipc(path).select(pl.len()).collect().item()
+        return pl.scan_ipc(self._staged)
+
     def batches(self, batch_rows: int) -> Iterator[pl.DataFrame]:
-        try:
-            yield from self._frame.collect_batches(chunk_size=batch_rows)
-        except pl.exceptions.ComputeError as exc:
-            if self._delimited and not self._tolerant and "more fields" in str(exc):
-                raise RaggedRowsError(str(exc)) from exc
-            raise CatalogReadError(self.file, _polars_reason(exc)) from exc
+        """The file in order, `batch_rows` rows at a time (one batch in memory at a time)."""
+        staged = self.staged()
+        for offset in range(0, self._staged_rows, batch_rows):
+            yield staged.slice(offset, batch_rows).collect()
 
     def use_tolerant_reader(self) -> None:
         """Re-read a delimited file with Python's csv module, flagging rows with surplus fields instead of failing."""
@@ -78,6 +98,7 @@ class CatalogSource:
         utf8_path, delimiter = self._delimited
         self._frame = _tolerant_csv(self.file, utf8_path, delimiter, self.header_map, self._workdir)
         self._tolerant = True
+        self._staged = None
         self.warnings.append("some rows have more fields than the header; those rows are rejected")
 
     def close(self) -> None:

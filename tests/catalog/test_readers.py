@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 
 from amz_pipeline.catalog.errors import CatalogReadError
-from amz_pipeline.catalog.readers import READ_ERROR, open_catalog, read_catalog
+from amz_pipeline.catalog.readers import READ_ERROR, RaggedRowsError, open_catalog, read_catalog
 
 UNICODE_TITLE = "Café 日本語 😀 e\u0301 שלום עולם"
 
@@ -154,6 +154,35 @@ def test_batches_cover_every_row_once(tmp_path):
     assert all(b.height <= 1_000 for b in batches)
     rows = pl.concat(batches)["row"].to_list()
     assert rows == list(range(2, 2_502))
+
+
+def test_batches_come_from_one_staged_copy_parsed_once(tmp_path):
+    """Batches are read back from the Arrow copy (Polars' collect_batches would buffer the whole file); the copy is
+    written once and matches the direct scan row for row."""
+    path = tmp_path / "big.csv"
+    pl.DataFrame({"sku": [f"S{i}" for i in range(2_500)], "title": [f" t{i} " for i in range(2_500)]}).write_csv(path)
+    with open_catalog(path) as source:
+        direct = source.lazy().collect()
+        batches = list(source.batches(700))
+        staged_files = list(Path(source._workdir).glob("staged-*.arrow"))
+        assert len(staged_files) == 1
+        mtime = staged_files[0].stat().st_mtime_ns
+        assert pl.concat(list(source.batches(1_000))).equals(direct)
+        assert staged_files[0].stat().st_mtime_ns == mtime
+    assert [b.height for b in batches] == [700, 700, 700, 400]
+    assert pl.concat(batches).equals(direct)
+
+
+def test_ragged_rows_surface_from_staging_and_the_tolerant_reader_restages(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("sku,price\nA,1\nB,2,surplus\nC,3\n", encoding="utf-8")
+    with open_catalog(path) as source:
+        with pytest.raises(RaggedRowsError):
+            list(source.batches(10))
+        source.use_tolerant_reader()
+        rows = pl.concat(list(source.batches(10)))
+    assert rows["sku"].to_list() == ["A", "B", "C"]
+    assert rows["_read_error"].to_list()[1].startswith("row has 3 fields")
 
 
 @pytest.mark.parametrize(
