@@ -12,6 +12,7 @@ import pytest
 from amz_pipeline.catalog import fingerprints
 from amz_pipeline.catalog.fingerprints import payload_fingerprints, template_digest, template_sources
 from amz_pipeline.catalog.mapping import build_payloads, load_template, template_for
+from tests.catalog.text_frames import text_frame
 
 US = "ATVPDKIKX0DER"
 DE = "A1PA6795UKMFR9"
@@ -29,14 +30,8 @@ def _row(i: int, product_type: str = "SHIRT", **extra: object) -> dict:
     return row
 
 
-def _frame(rows: list[dict]) -> pl.DataFrame:
-    columns = sorted({k for r in rows for k in r})
-    return pl.DataFrame([{c: r.get(c) for c in columns} for r in rows],
-                        schema={c: (pl.Int64 if c == "row" else pl.String) for c in columns})
-
-
 def _one(product_type: str = "SHIRT", marketplace: str = US, **extra: object) -> dict:
-    return payload_fingerprints(_frame([_row(1, product_type, **extra)]), marketplace).row(0, named=True)
+    return payload_fingerprints(text_frame([_row(1, product_type, **extra)]), marketplace).row(0, named=True)
 
 
 @pytest.mark.parametrize("product_type", PRODUCT_TYPES)
@@ -57,13 +52,13 @@ def test_columns_the_template_does_not_read_do_not_count():
 
 
 def test_missing_column_equals_empty_cell_and_moved_values_differ():
-    with_null = payload_fingerprints(_frame([_row(1, color=None)]), US)
-    without = payload_fingerprints(_frame([_row(1)]).drop("color"), US)
+    with_null = payload_fingerprints(text_frame([_row(1, color=None)]), US)
+    without = payload_fingerprints(text_frame([_row(1)]).drop("color"), US)
     assert with_null["payload_hash"].to_list() == without["payload_hash"].to_list()
     shifted = [_row(1, brand="a\x1fb", color=None), _row(1, brand="a", color="b"), _row(1, brand="b", color="a"),
                _row(1, brand="a\x00", color=None), _row(1, brand="a", color="\x00"), _row(1, brand="a\x1b0"),
                _row(1, brand=None, color=None), _row(1, brand="", color=None)]
-    hashes = payload_fingerprints(_frame(shifted), US)["payload_hash"].to_list()
+    hashes = payload_fingerprints(text_frame(shifted), US)["payload_hash"].to_list()
     assert len(set(hashes)) == len(hashes)
 
 
@@ -98,7 +93,7 @@ def test_equal_fingerprints_mean_equal_payloads():
             "notes": ["a", "b"], "attributes_json": [None, json.dumps({"special_feature": [{"value": "x"}]})],
         }.items()}
         rows.append(_row(i, rng.choice(["SHIRT", "TOY"]), sku="SAME", **extra))
-    frame = _frame(rows)
+    frame = text_frame(rows)
     built = build_payloads(frame, US)
     by_hash: dict[str, set[str]] = {}
     by_payload: dict[tuple[str, str], set[str]] = {}
@@ -113,19 +108,19 @@ def test_equal_fingerprints_mean_equal_payloads():
 def test_offer_only_requirements_match_the_payload_builder():
     rows = [{"row": 1, "sku": "A", "product_type": "SHOES", "merchant_suggested_asin": "B000000001", "price": "10"},
             _row(2, "SHOES", merchant_suggested_asin="B000000002")]
-    out = payload_fingerprints(_frame(rows), US)
+    out = payload_fingerprints(text_frame(rows), US)
     assert out["requirements"].to_list() == ["LISTING_OFFER_ONLY", "LISTING"]
-    assert out["requirements"].to_list() == build_payloads(_frame(rows), US)["requirements"].to_list()
+    assert out["requirements"].to_list() == build_payloads(text_frame(rows), US)["requirements"].to_list()
 
 
 def test_rows_keep_their_order_across_product_types_and_unknown_marketplace_is_clear():
     rows = [_row(i, PRODUCT_TYPES[i % len(PRODUCT_TYPES)]) for i in range(30)]
-    out = payload_fingerprints(_frame(rows), US)
+    out = payload_fingerprints(text_frame(rows), US)
     assert out["row"].to_list() == list(range(30))
-    singles = [payload_fingerprints(_frame([r]), US)["payload_hash"][0] for r in rows]
+    singles = [payload_fingerprints(text_frame([r]), US)["payload_hash"][0] for r in rows]
     assert out["payload_hash"].to_list() == singles
     with pytest.raises(ValueError, match="unknown marketplace"):
-        payload_fingerprints(_frame(rows), "NOPE")
+        payload_fingerprints(text_frame(rows), "NOPE")
 
 
 def test_cell_hash_is_the_published_xxh3():

@@ -11,6 +11,7 @@ import pytest
 from amz_pipeline.catalog.fingerprints import payload_fingerprints
 from amz_pipeline.catalog.mapping import build_payloads
 from amz_pipeline.hashing import canonical_json
+from tests.catalog.text_frames import text_frame
 
 OFFER_ATTRIBUTES = ("fulfillment_availability", "purchasable_offer")
 US = "ATVPDKIKX0DER"
@@ -28,12 +29,6 @@ def _row(i: int, product_type: str, **extra: object) -> dict:
     return row
 
 
-def _frame(rows: list[dict]) -> pl.DataFrame:
-    columns = sorted({k for r in rows for k in r})
-    return pl.DataFrame([{c: r.get(c) for c in columns} for r in rows],
-                        schema={c: (pl.Int64 if c == "row" else pl.String) for c in columns})
-
-
 def _check_hashes(out: pl.DataFrame, marketplace_id: str) -> None:
     """Canonical JSON, and the same requirements and hashes as ingestion's fingerprints of the source rows."""
     for r in out.iter_rows(named=True):
@@ -48,7 +43,7 @@ def _check_hashes(out: pl.DataFrame, marketplace_id: str) -> None:
 @pytest.mark.parametrize("product_type", PRODUCT_TYPES)
 @pytest.mark.parametrize(("marketplace", "language"), [(US, "en_US"), (DE, "de_DE")])
 def test_shape_for_each_product_type(product_type, marketplace, language):
-    out = build_payloads(_frame([_row(1, product_type)]), marketplace)
+    out = build_payloads(text_frame([_row(1, product_type)]), marketplace)
     assert out.columns[-4:] == ["attributes", "requirements", "payload_hash", "offer_only_hash"]
     attributes = json.loads(out["attributes"][0])
     assert out["requirements"][0] == "LISTING"
@@ -68,7 +63,7 @@ def test_fba_rows_never_get_a_quantity():
     rows = [_row(1, "SHIRT", fulfillment_channel="AMAZON_NA", quantity="7", handling_time="2"),
             _row(2, "SHIRT", fulfillment_channel="FBA", quantity="7"),
             _row(3, "SHIRT", fulfillment_channel="DEFAULT", quantity="7")]
-    out = build_payloads(_frame(rows), US)
+    out = build_payloads(text_frame(rows), US)
     availability = [json.loads(a)["fulfillment_availability"] for a in out["attributes"]]
     assert availability == [[{"fulfillment_channel_code": "AMAZON_NA"}], [{"fulfillment_channel_code": "AMAZON_NA"}],
                             [{"fulfillment_channel_code": "DEFAULT", "quantity": 7}]]
@@ -77,7 +72,7 @@ def test_fba_rows_never_get_a_quantity():
 def test_offer_only_rows_and_business_price():
     rows = [{"row": 1, "sku": "A", "product_type": "SHOES", "merchant_suggested_asin": "B000000001",
              "price": "10", "quantity": "1", "business_price": "9.5"}]
-    out = build_payloads(_frame(rows), US)
+    out = build_payloads(text_frame(rows), US)
     attributes = json.loads(out["attributes"][0])
     assert out["requirements"][0] == "LISTING_OFFER_ONLY"
     assert set(attributes) == {"condition_type", "merchant_suggested_asin", "purchasable_offer",
@@ -90,7 +85,7 @@ def test_attributes_json_is_merged_over_the_template_and_hashes_hold():
     user = {"color": [{"value": "Blau", "language_tag": "de_DE", "marketplace_id": DE}],
             "special_feature": [{"value": "x"}]}
     rows = [_row(1, "HOME", attributes_json=json.dumps(user)), _row(2, "HOME")]
-    out = build_payloads(_frame(rows), DE)
+    out = build_payloads(text_frame(rows), DE)
     merged, plain = (json.loads(a) for a in out["attributes"])
     assert merged["color"] == user["color"] and merged["special_feature"] == user["special_feature"]
     assert plain["color"][0]["value"] == "red"
@@ -99,14 +94,14 @@ def test_attributes_json_is_merged_over_the_template_and_hashes_hold():
 
 
 def test_price_only_change_changes_only_the_offer():
-    before = build_payloads(_frame([_row(1, "TOY")]), US)
-    after = build_payloads(_frame([_row(1, "TOY", price="21.50", quantity="9")]), US)
+    before = build_payloads(text_frame([_row(1, "TOY")]), US)
+    after = build_payloads(text_frame([_row(1, "TOY", price="21.50", quantity="9")]), US)
     assert before["payload_hash"][0] != after["payload_hash"][0]
     assert before["offer_only_hash"][0] != after["offer_only_hash"][0]
     product = [{k: v for k, v in json.loads(f["attributes"][0]).items() if k not in OFFER_ATTRIBUTES}
                for f in (before, after)]
     assert product[0] == product[1]
-    renamed = build_payloads(_frame([_row(1, "TOY", item_name="Other")]), US)
+    renamed = build_payloads(text_frame([_row(1, "TOY", item_name="Other")]), US)
     assert renamed["offer_only_hash"][0] == before["offer_only_hash"][0]
     assert renamed["payload_hash"][0] != before["payload_hash"][0]
 
@@ -121,7 +116,7 @@ def test_hash_equality_on_hostile_text_and_numbers():
         price = rng.choice(["0.00001", "1e-7", "19.99", "100000000", "3", "0.1", "12345678.9", "7.25"])
         rows.append(_row(i, rng.choice(PRODUCT_TYPES), item_name=text, brand=text[::-1] or "b", price=price,
                          sale_price="0.5", sale_start_date="2026-01-01", sale_end_date="2026-01-02T10:00:00+02:00"))
-    out = build_payloads(_frame(rows), US)
+    out = build_payloads(text_frame(rows), US)
     assert out.height == 300 and out["row"].to_list() == list(range(300))
     _check_hashes(out, US)
     first = json.loads(out["attributes"][0])
@@ -131,6 +126,6 @@ def test_hash_equality_on_hostile_text_and_numbers():
 
 def test_bad_attributes_json_names_the_row_and_unknown_marketplace_is_clear():
     with pytest.raises(ValueError, match="row 4: attributes_json"):
-        build_payloads(_frame([_row(4, "HOME", attributes_json="[1]")]), US)
+        build_payloads(text_frame([_row(4, "HOME", attributes_json="[1]")]), US)
     with pytest.raises(ValueError, match="unknown marketplace"):
-        build_payloads(_frame([_row(1, "HOME")]), "NOWHERE")
+        build_payloads(text_frame([_row(1, "HOME")]), "NOWHERE")

@@ -286,16 +286,7 @@ def _hybrid_dirty(rows: pl.DataFrame, ev: _Evaluator, parsed: dict[int, dict[str
 
 def _cast_issues(work: pl.DataFrame, plan: mapping.Plan) -> pl.DataFrame:
     """Template cells that could not be cast to the attribute's type (rule `template_type`), column-wise."""
-    checks = []
-    for name, instances in plan.attributes.items():
-        for compiled in instances:
-            for path, leaf in compiled.leaves.items():
-                if leaf.failed is None or not leaf.columns:
-                    continue
-                label = f"{name}.{'.'.join(str(p) for p in path)}"
-                field = label.replace(".0.", "[0].").replace(".0", "[0]")
-                value = pl.coalesce([pl.col(c).cast(pl.String) for c in leaf.columns])
-                checks.append((field, label, leaf, (compiled.present & leaf.failed).fill_null(False), value))
+    checks = _cast_checks(plan)
     if not checks:
         return pl.DataFrame()
     hits = work.select(cond.any().alias(str(i)) for i, (*_, cond, _) in enumerate(checks)).row(0)
