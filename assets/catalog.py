@@ -120,7 +120,8 @@ def raw_catalog(context: dg.AssetExecutionContext, config: CatalogFileConfig,
     deps=[raw_catalog],
     outs={
         "validated_catalog": dg.AssetOut(io_manager_key="parquet_io", kinds={"polars", "parquet"},
-                                         description="Rows that passed every gate, mapped to Amazon attributes."),
+                                         description="Rows that passed every gate, with their payload fingerprints "
+                                                     "(the attribute JSON is built for the rows sent)."),
         "catalog_rejects": dg.AssetOut(io_manager_key="parquet_io", kinds={"polars", "parquet"},
                                        description="Quarantined rows: file, row, sku, field, rule, severity, message."),
     },
