@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -38,6 +39,7 @@ OUTPUT_COLUMNS = ("attributes", "requirements", "payload_hash", "offer_only_hash
 _TRUE = ("true", "yes", "y", "1", "t", "ja", "oui", "si", "sí")
 _FALSE = ("false", "no", "n", "0", "f", "nein", "non")
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'
+_PLAN_LOCK = threading.Lock()
 
 
 class TemplateError(ValueError):
@@ -279,8 +281,9 @@ def _split_path(path: str) -> tuple[str | int, ...]:
 
 def compile_plan(template: Template, marketplace_id: str, frame_schema: dict[str, pl.DataType]) -> Plan:
     """The plan of `template` for frames with `frame_schema` (cached: the same template, marketplace and columns
-    give the same object; treat it as read-only)."""
-    return _compile_plan(template, marketplace_id, tuple(frame_schema.items()))
+    give the same object, also across threads; treat it as read-only)."""
+    with _PLAN_LOCK:
+        return _compile_plan(template, marketplace_id, tuple(frame_schema.items()))
 
 
 @cache
