@@ -251,13 +251,7 @@ def _cast_from_flags(hot: pl.DataFrame, ev: _Evaluator) -> pl.DataFrame:
     for i, (hit, (field, label, leaf, _, value)) in enumerate(zip(hits, ev.casts, strict=True)):
         if not hit:
             continue
-        issue = Issue(field, "template_type", "", (label.split(".")[0],))
-        parts.append(hot.filter(pl.col(f"__cf{i}")).select(
-            _N, "row", "sku", pl.lit(field).alias("field"), pl.lit("template_type").alias("rule"),
-            pl.lit(ERROR).alias("severity"),
-            pl.format("column {} value {} is not a valid {} for '{}'.", pl.lit("/".join(leaf.columns)),
-                      _python_repr(value), pl.lit(leaf.kind), pl.lit(label)).alias("message"),
-            pl.lit(issue.code).alias("code"), pl.lit(issue.category).alias("categories")))
+        parts.append(_cast_issue_rows(hot.filter(pl.col(f"__cf{i}")), field, label, leaf, value))
     return pl.concat(parts) if parts else pl.DataFrame()
 
 
@@ -307,14 +301,19 @@ def _cast_issues(work: pl.DataFrame, plan: mapping.Plan) -> pl.DataFrame:
     for hit, (field, label, leaf, cond, value) in zip(hits, checks, strict=True):
         if not hit:
             continue
-        issue = Issue(field, "template_type", "", (label.split(".")[0],))
-        parts.append(work.filter(cond).select(
-            _N, "row", "sku", pl.lit(field).alias("field"), pl.lit("template_type").alias("rule"),
-            pl.lit(ERROR).alias("severity"),
-            pl.format("column {} value {} is not a valid {} for '{}'.", pl.lit("/".join(leaf.columns)),
-                      _python_repr(value), pl.lit(leaf.kind), pl.lit(label)).alias("message"),
-            pl.lit(issue.code).alias("code"), pl.lit(issue.category).alias("categories")))
+        parts.append(_cast_issue_rows(work.filter(cond), field, label, leaf, value))
     return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _cast_issue_rows(hit: pl.DataFrame, field: str, label: str, leaf: mapping.Leaf, value: pl.Expr) -> pl.DataFrame:
+    """`template_type` issues for the rows in `hit` (the cell in `value` could not be cast)."""
+    issue = Issue(field, "template_type", "", (label.split(".")[0],))
+    return hit.select(
+        _N, "row", "sku", pl.lit(field).alias("field"), pl.lit("template_type").alias("rule"),
+        pl.lit(ERROR).alias("severity"),
+        pl.format("column {} value {} is not a valid {} for '{}'.", pl.lit("/".join(leaf.columns)),
+                  _python_repr(value), pl.lit(leaf.kind), pl.lit(label)).alias("message"),
+        pl.lit(issue.code).alias("code"), pl.lit(issue.category).alias("categories"))
 
 
 def _python_repr(text: pl.Expr) -> pl.Expr:
